@@ -1,0 +1,145 @@
+# vmfs-recovery toolkit: top-level makefile.
+# All build output goes below $(BUILD) (default build/); see README for targets.
+
+VERSION     := 0.1.0
+SOVERSION   := 0
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC          ?= cc
+SANITIZE    ?= 0
+ifeq ($(SANITIZE),1)
+BUILD       ?= build/sanitize
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD       ?= build
+SAN_FLAGS   :=
+endif
+
+PKGS        := blkid uuid fdisk zlib json-c
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN        := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS      ?= -O2 -g
+ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(SAN_FLAGS) \
+               -I. $(PKG_CFLAGS) -DVMFS_VERSION='"$(VERSION)"'
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+
+LIB_SRC     := $(sort $(wildcard vmfs/*.c))
+LIB_HDR     := $(sort $(wildcard vmfs/*.h))
+LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+COMMON_SRC  := $(sort $(wildcard tools/common/*.c))
+COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_SRC    := $(sort $(wildcard tools/vmfs-*.c))
+TOOLS       := $(TOOL_SRC:tools/%.c=$(BUILD)/bin/%)
+FIX_SRC     := $(sort $(wildcard fixtures/*.c))
+FIX_BIN     := $(BUILD)/fixtures/mkfixture
+TEST_SRC    := $(sort $(wildcard tests/test_*.c tests/support/*.c))
+TEST_OBJ    := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN    := $(BUILD)/tests/unit
+MANPAGES    := $(sort $(wildcard man/*.[0-9]))
+
+STATIC_LIB  := $(BUILD)/lib/libvmfs.a
+SHARED_LIB  := $(BUILD)/lib/libvmfs.so.$(VERSION)
+COMMON_LIB  := $(BUILD)/lib/libvmfstools.a
+
+.PHONY: all lib tools fixtures tests check check-sanitize demo install uninstall deps clean bench lint-man
+
+all: lib tools
+
+lib: $(STATIC_LIB) $(SHARED_LIB)
+tools: $(TOOLS)
+fixtures: $(FIX_BIN)
+tests: $(TEST_BIN) $(TOOLS) $(FIX_BIN)
+
+$(BUILD)/obj/%.o: %.c $(LIB_HDR) $(wildcard tools/common/*.h tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libvmfs.so.$(SOVERSION) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	ln -sf libvmfs.so.$(VERSION) $(BUILD)/lib/libvmfs.so.$(SOVERSION)
+	ln -sf libvmfs.so.$(VERSION) $(BUILD)/lib/libvmfs.so
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(COMMON_LIB) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(FIX_BIN): $(FIX_SRC:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(COMMON_LIB) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+# The test run: unit tests of every library module plus command-line tests of
+# the real binaries. The real-image corpus (../shared/corpus) is unpacked
+# sparsely once per run into a temporary folder; tests skip when it is absent.
+CORPUS_SRC  ?= ../shared/corpus
+check: tests lint-man
+	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/run-tests.sh $(TEST_BIN)
+
+check-sanitize:
+	$(MAKE) SANITIZE=1 check
+
+lint-man:
+	@tests/lint-man.sh $(MANPAGES)
+
+demo: all $(FIX_BIN)
+	@BUILD=$(BUILD) tests/demo.sh
+
+bench: all $(FIX_BIN)
+	@echo "no benchmarks yet (vmfs-restore scan benchmarks arrive with issue 3)"
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/vmfs $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf libvmfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmfs.so.$(SOVERSION)
+	ln -sf libvmfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmfs.so
+	install -m 644 $(LIB_HDR) $(DESTDIR)$(INCLUDEDIR)/vmfs/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	    vmfs.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/vmfs.pc
+	for page in $(MANPAGES); do \
+	    sec=$${page##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
+	    install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec/; done
+
+uninstall:
+	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	rm -f $(DESTDIR)$(LIBDIR)/libvmfs.a $(DESTDIR)$(LIBDIR)/libvmfs.so $(DESTDIR)$(LIBDIR)/libvmfs.so.$(SOVERSION) \
+	      $(DESTDIR)$(LIBDIR)/libvmfs.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/vmfs.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/vmfs
+	for page in $(MANPAGES); do sec=$${page##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$page); done
+
+# Installs everything needed on a fresh Debian machine. Safe to run twice.
+DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
+                libjson-c-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
+                xz-utils gzip man-db groff-base valgrind
+deps:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all packages already installed"; \
+	else echo "deps: installing $$missing"; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,145 @@
+/* Partition tables through libfdisk, read-only. The library is given our own
+ * O_RDONLY descriptor so it can never write, and an ask callback that keeps its
+ * warnings (e.g. "primary GPT corrupt, using backup") as messages. */
+#include "vmfs/ptable.h"
+
+#include <libfdisk/libfdisk.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool gpt_header_at(vmfs_source *src, uint64_t offset)
+{
+	char sig[8];
+	if (vmfs_source_read(src, offset, sig, sizeof(sig), NULL) != VMFS_OK)
+		return false;
+	return memcmp(sig, "EFI PART", 8) == 0;
+}
+
+unsigned vmfs_ptable_detect_sector_size(vmfs_source *src)
+{
+	if (vmfs_source_kind_of(src) == VMFS_SOURCE_BLOCK)
+		return vmfs_source_sector_size(src);
+	if (!gpt_header_at(src, 512) && gpt_header_at(src, 4096))
+		return 4096;
+	/* A lost primary GPT: the backup header sits in the last sector. */
+	uint64_t size = vmfs_source_size(src);
+	if (size >= 8192 && size % 4096 == 0 && !gpt_header_at(src, size - 512) &&
+	    gpt_header_at(src, size - 4096))
+		return 4096;
+	return 512;
+}
+
+static int ask_callback(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)
+{
+	(void)cxt;
+	vmfs_ptable *table = data;
+	int type = fdisk_ask_get_type(ask);
+	if (type != FDISK_ASKTYPE_WARN && type != FDISK_ASKTYPE_WARNX && type != FDISK_ASKTYPE_INFO)
+		return 0;
+	const char *msg = fdisk_ask_print_get_mesg(ask);
+	if (msg && table->message_count < VMFS_PTABLE_MAX_MESSAGES)
+		snprintf(table->messages[table->message_count++], sizeof(table->messages[0]), "%s", msg);
+	return 0;
+}
+
+static void fill_partition(struct fdisk_context *cxt, struct fdisk_partition *pa, bool gpt,
+			   uint64_t source_sectors, vmfs_partition *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->number = fdisk_partition_get_partno(pa) + 1;
+	out->start = fdisk_partition_has_start(pa) ? fdisk_partition_get_start(pa) : 0;
+	out->size = fdisk_partition_has_size(pa) ? fdisk_partition_get_size(pa) : 0;
+	out->past_end = out->start > source_sectors || out->size > source_sectors - out->start;
+	struct fdisk_parttype *type = fdisk_partition_get_type(pa);
+	if (type) {
+		const char *name = fdisk_parttype_get_name(type);
+		if (gpt) {
+			const char *guid = fdisk_parttype_get_string(type);
+			snprintf(out->type, sizeof(out->type), "%s", guid ? guid : "");
+			out->vmfs = guid && strcasecmp(guid, VMFS_GPT_TYPE_VMFS) == 0;
+		} else {
+			unsigned code = fdisk_parttype_get_code(type);
+			snprintf(out->type, sizeof(out->type), "%x", code);
+			out->vmfs = code == VMFS_MBR_TYPE_VMFS;
+		}
+		snprintf(out->type_name, sizeof(out->type_name), "%s", name && *name ? name : "unknown");
+	}
+	if (gpt) {
+		const char *uuid = fdisk_partition_get_uuid(pa);
+		const char *name = fdisk_partition_get_name(pa);
+		snprintf(out->uuid, sizeof(out->uuid), "%s", uuid ? uuid : "");
+		snprintf(out->name, sizeof(out->name), "%s", name ? name : "");
+	}
+	(void)cxt;
+}
+
+vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable *out,
+			     vmfs_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->label, sizeof(out->label), "none");
+	if (sector_size == 0)
+		sector_size = vmfs_ptable_detect_sector_size(src);
+	out->sector_size = sector_size;
+	if (vmfs_source_size(src) < 2ull * sector_size)
+		return VMFS_OK; /* too small to hold any table */
+
+	struct fdisk_context *cxt = fdisk_new_context();
+	if (!cxt)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET,
+				      "cannot create a libfdisk context");
+	fdisk_set_ask(cxt, ask_callback, out);
+	vmfs_status status = VMFS_OK;
+	if (fdisk_save_user_sector_size(cxt, sector_size, sector_size) != 0 ||
+	    fdisk_assign_device_by_fd(cxt, vmfs_source_fd(src), vmfs_source_path(src), 1) != 0) {
+		/* libfdisk could not read the device: report "no table", not an error. */
+		fdisk_unref_context(cxt);
+		return VMFS_OK;
+	}
+	if (fdisk_has_label(cxt)) {
+		bool gpt = fdisk_is_label(cxt, GPT);
+		struct fdisk_label *lb = fdisk_get_label(cxt, NULL);
+		snprintf(out->label, sizeof(out->label), "%s", lb ? fdisk_label_get_name(lb) : "?");
+		char *id = NULL;
+		if (fdisk_get_disklabel_id(cxt, &id) == 0 && id)
+			snprintf(out->id, sizeof(out->id), "%s", id);
+		free(id);
+		out->first_lba = fdisk_get_first_lba(cxt);
+		out->last_lba = fdisk_get_last_lba(cxt);
+
+		struct fdisk_table *tb = NULL;
+		if (fdisk_get_partitions(cxt, &tb) == 0 && tb) {
+			struct fdisk_iter *itr = fdisk_new_iter(FDISK_ITER_FORWARD);
+			struct fdisk_partition *pa = NULL;
+			uint64_t sectors = vmfs_source_size(src) / sector_size;
+			out->parts = calloc(VMFS_PTABLE_MAX_PARTS, sizeof(*out->parts));
+			if (!itr || !out->parts) {
+				status = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src),
+							VMFS_NO_OFFSET, "out of memory");
+			} else {
+				while (out->count < VMFS_PTABLE_MAX_PARTS &&
+				       fdisk_table_next_partition(tb, itr, &pa) == 0) {
+					if (!fdisk_partition_is_used(pa) || fdisk_partition_is_container(pa))
+						continue;
+					fill_partition(cxt, pa, gpt, sectors, &out->parts[out->count++]);
+				}
+			}
+			fdisk_free_iter(itr);
+			fdisk_unref_table(tb);
+		}
+	}
+	fdisk_deassign_device(cxt, 1); /* nosync: we never wrote */
+	fdisk_unref_context(cxt);
+	if (status != VMFS_OK)
+		vmfs_ptable_free(out);
+	return status;
+}
+
+void vmfs_ptable_free(vmfs_ptable *table)
+{
+	free(table->parts);
+	table->parts = NULL;
+	table->count = 0;
+}

@@ -1,0 +1,54 @@
+/* Partition tables (MBR "dos" and GPT), read through libfdisk, read-only
+ * (format reference section 2). */
+#ifndef VMFS_PTABLE_H
+#define VMFS_PTABLE_H
+
+#include "vmfs/error.h"
+#include "vmfs/source.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMFS_MBR_TYPE_VMFS       0xFBu
+#define VMFS_MBR_TYPE_VMKCORE    0xFCu
+#define VMFS_GPT_TYPE_VMFS       "AA31E02A-400F-11DB-9590-000C2911D1B8"
+#define VMFS_PTABLE_MAX_PARTS    256u   /* more entries than any table type allows */
+#define VMFS_PTABLE_MAX_MESSAGES 8u
+
+typedef struct vmfs_partition {
+	size_t number;          /* 1-based, as sfdisk and ESXi number them */
+	uint64_t start;         /* in sectors of the table's sector size */
+	uint64_t size;          /* in sectors */
+	char type[40];          /* "fb" (dos, hex code) or the GPT type GUID */
+	char type_name[64];
+	bool vmfs;              /* type 0xfb or the VMFS GUID */
+	char uuid[40];          /* GPT partition GUID, "" for dos */
+	char name[80];          /* GPT partition name, "" for dos */
+	bool past_end;          /* the entry extends past the end of the source */
+} vmfs_partition;
+
+typedef struct vmfs_ptable {
+	char label[8];          /* "dos", "gpt" or "none" */
+	unsigned sector_size;
+	char id[40];            /* dos disk signature "0x..." or GPT disk GUID */
+	uint64_t first_lba, last_lba; /* usable range (GPT), sectors */
+	vmfs_partition *parts;
+	size_t count;
+	/* What libfdisk reported while reading (e.g. a corrupt primary GPT). */
+	char messages[VMFS_PTABLE_MAX_MESSAGES][256];
+	size_t message_count;
+} vmfs_ptable;
+
+/* The sector size that a table on src is written in: the kernel's for a block
+ * device; for an image, 4096 when a GPT header sits at byte 4096 and not at
+ * byte 512, else 512. */
+unsigned vmfs_ptable_detect_sector_size(vmfs_source *src);
+
+/* Reads the table with the given sector size (0 = detect). A source without a
+ * table gives label "none" and VMFS_OK; only I/O and memory errors fail. */
+vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable *out,
+			     vmfs_error *err);
+void vmfs_ptable_free(vmfs_ptable *table);
+
+#endif

@@ -1,0 +1,84 @@
+#include "vmfs/vmware_uuid.h"
+
+#include "vmfs/le.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void vmfs_uuid_from_bytes(vmfs_uuid *uuid, const uint8_t *p)
+{
+	memcpy(uuid->bytes, p, VMFS_UUID_LEN);
+}
+
+char *vmfs_uuid_format(const vmfs_uuid *uuid, char *out)
+{
+	const uint8_t *b = uuid->bytes;
+	snprintf(out, VMFS_UUID_TEXT_LEN + 1, "%08x-%08x-%04x-%02x%02x%02x%02x%02x%02x",
+		 (unsigned)vmfs_le32(b), (unsigned)vmfs_le32(b + 4), (unsigned)vmfs_le16(b + 8),
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+	return out;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses n hex digits from s into an unsigned value; false on a non-digit. */
+static bool parse_hex(const char *s, int n, uint64_t *value)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++) {
+		int d = hex_value(s[i]);
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*value = v;
+	return true;
+}
+
+bool vmfs_uuid_parse(vmfs_uuid *uuid, const char *text)
+{
+	uint64_t time_lo, time_hi, rnd, mac;
+	if (strlen(text) != VMFS_UUID_TEXT_LEN || text[8] != '-' || text[17] != '-' || text[22] != '-')
+		return false;
+	if (!parse_hex(text, 8, &time_lo) || !parse_hex(text + 9, 8, &time_hi) ||
+	    !parse_hex(text + 18, 4, &rnd) || !parse_hex(text + 23, 12, &mac))
+		return false;
+	vmfs_put_le32(uuid->bytes, (uint32_t)time_lo);
+	vmfs_put_le32(uuid->bytes + 4, (uint32_t)time_hi);
+	vmfs_put_le16(uuid->bytes + 8, (uint16_t)rnd);
+	for (int i = 0; i < 6; i++) /* MAC bytes are stored in text order */
+		uuid->bytes[10 + i] = (uint8_t)(mac >> (8 * (5 - i)));
+	return true;
+}
+
+bool vmfs_uuid_is_zero(const vmfs_uuid *uuid)
+{
+	for (int i = 0; i < VMFS_UUID_LEN; i++)
+		if (uuid->bytes[i])
+			return false;
+	return true;
+}
+
+bool vmfs_uuid_equal(const vmfs_uuid *a, const vmfs_uuid *b)
+{
+	return memcmp(a->bytes, b->bytes, VMFS_UUID_LEN) == 0;
+}
+
+uint32_t vmfs_uuid_time(const vmfs_uuid *uuid)
+{
+	return vmfs_le32(uuid->bytes);
+}
+
+void vmfs_uuid_mac(const vmfs_uuid *uuid, uint8_t mac[6])
+{
+	memcpy(mac, uuid->bytes + 10, 6);
+}
