@@ -34,7 +34,8 @@ vmfs_status vmfs_error_set(vmfs_error *err, vmfs_status status, const char *path
 			   uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 vmfs_status vmfs_error_setv(vmfs_error *err, vmfs_status status, const char *path,
-			    uint64_t offset, const char *fmt, va_list ap);
+			    uint64_t offset, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 void vmfs_error_clear(vmfs_error *err);
 
 /* Short stable name of a status, e.g. "truncated". */
