@@ -21,9 +21,12 @@ BUILD       ?= build
 SAN_FLAGS   :=
 endif
 
-PKGS        := blkid uuid fdisk zlib json-c
+# The library needs blkid, uuid, fdisk and zlib; the tools add json-c.
+LIB_PKGS    := blkid uuid fdisk zlib
+PKGS        := $(LIB_PKGS) json-c
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIB_LIBS    := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null)
 
 WARN        := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS      ?= -O2 -g
@@ -49,6 +52,15 @@ STATIC_LIB  := $(BUILD)/lib/libvmfs.a
 SHARED_LIB  := $(BUILD)/lib/libvmfs.so.$(VERSION)
 COMMON_LIB  := $(BUILD)/lib/libvmfstools.a
 
+# Terse output by default; V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 .PHONY: all lib tools fixtures tests check check-sanitize demo install uninstall deps clean bench lint-man
 
 all: lib tools
@@ -60,35 +72,40 @@ tests: $(TEST_BIN) $(TOOLS) $(FIX_BIN)
 
 $(BUILD)/obj/%.o: %.c $(LIB_HDR) $(wildcard tools/common/*.h tests/support/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(SHARED_LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libvmfs.so.$(SOVERSION) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-	ln -sf libvmfs.so.$(VERSION) $(BUILD)/lib/libvmfs.so.$(SOVERSION)
-	ln -sf libvmfs.so.$(VERSION) $(BUILD)/lib/libvmfs.so
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libvmfs.so.$(SOVERSION) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+	$(Q)ln -sf libvmfs.so.$(VERSION) $(BUILD)/lib/libvmfs.so.$(SOVERSION)
+	$(Q)ln -sf libvmfs.so.$(VERSION) $(BUILD)/lib/libvmfs.so
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(COMMON_LIB) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(FIX_BIN): $(FIX_SRC:%.c=$(BUILD)/obj/%.o)
+$(FIX_BIN): $(FIX_SRC:%.c=$(BUILD)/obj/%.o) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(COMMON_LIB) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 # The test run: unit tests of every library module plus command-line tests of
 # the real binaries. The real-image corpus (../shared/corpus) is unpacked

@@ -1,0 +1,45 @@
+#include "tools/common/cli.h"
+
+#include "tools/common/format.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+void cli_print_error(const char *prog, const vmfs_error *err)
+{
+	char line[2048], safe[2300];
+	fprintf(stderr, "%s: %s\n", prog, fmt_safe_text(vmfs_error_format(err, line, sizeof(line)), safe, sizeof(safe)));
+}
+
+void cli_print_error_findings(const char *prog, const char *path, const vmfs_findings *findings)
+{
+	char safe_path[1100], safe[700];
+	fmt_safe_text(path, safe_path, sizeof(safe_path));
+	for (size_t i = 0; i < findings->count; i++) {
+		const vmfs_finding *f = &findings->items[i];
+		if (f->severity != VMFS_SEVERITY_ERROR)
+			continue;
+		if (f->offset == VMFS_NO_OFFSET)
+			fprintf(stderr, "%s: %s: %s\n", prog, safe_path, fmt_safe_text(f->message, safe, sizeof(safe)));
+		else
+			fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s\n", prog, safe_path, f->offset,
+				f->offset, fmt_safe_text(f->message, safe, sizeof(safe)));
+	}
+}
+
+void cli_print_json(json_object *doc)
+{
+	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
+	fputc('\n', stdout);
+	json_object_put(doc);
+}
+
+bool cli_close_stdout(const char *prog)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		fprintf(stderr, "%s: error writing to standard output: %s\n", prog, strerror(errno));
+		return false;
+	}
+	return true;
+}

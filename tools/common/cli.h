@@ -1,0 +1,29 @@
+/* What every tool's main() shares: exit codes, diagnostics on stderr, and a
+ * checked close of stdout. */
+#ifndef TOOLS_CLI_H
+#define TOOLS_CLI_H
+
+#include "vmfs/error.h"
+#include "vmfs/finding.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+enum tool_exit {
+	EXIT_OK = 0,
+	EXIT_NOTHING = 1,   /* differences found (diff) / nothing found (scan) */
+	EXIT_ERROR = 2,     /* bad input, I/O error, error findings */
+	EXIT_USAGE = 3,     /* bad command line */
+};
+
+/* "PROG: PATH: offset 0x1234 (4660): REASON" on stderr. */
+void cli_print_error(const char *prog, const vmfs_error *err);
+/* One stderr line per error-severity finding, naming path and offset. */
+void cli_print_error_findings(const char *prog, const char *path, const vmfs_findings *findings);
+/* Prints the document to stdout (pretty, no slash escaping) and frees it. */
+void cli_print_json(json_object *doc);
+/* Flushes and closes stdout; returns false (after a message) on failure, so a
+ * full disk or a closed pipe is not reported as success. */
+bool cli_close_stdout(const char *prog);
+
+#endif

@@ -1,0 +1,136 @@
+#include "tools/common/format.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+char *fmt_time_s(uint64_t seconds, char *out, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)seconds;
+	if (seconds == 0 || seconds > (uint64_t)253402300799 /* 9999-12-31 */ || !gmtime_r(&t, &tm)) {
+		snprintf(out, len, "%s", seconds ? "(out of range)" : "");
+		return out;
+	}
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
+}
+
+char *fmt_time_us(uint64_t microseconds, char *out, size_t len)
+{
+	struct tm tm;
+	uint64_t seconds = microseconds / 1000000;
+	time_t t = (time_t)seconds;
+	if (microseconds == 0 || seconds > (uint64_t)253402300799 || !gmtime_r(&t, &tm)) {
+		snprintf(out, len, "%s", microseconds ? "(out of range)" : "");
+		return out;
+	}
+	char date[32];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%06" PRIu64 "Z", date, microseconds % 1000000);
+	return out;
+}
+
+char *fmt_size(uint64_t bytes, char *out, size_t len)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double value = (double)bytes;
+	size_t unit = 0;
+	while (value >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+		value /= 1024.0;
+		unit++;
+	}
+	if (unit == 0)
+		snprintf(out, len, "%" PRIu64 " B", bytes);
+	else
+		snprintf(out, len, "%.1f %s", value, units[unit]);
+	return out;
+}
+
+char *fmt_mac(const uint8_t mac[6], char *out, size_t len)
+{
+	snprintf(out, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return out;
+}
+
+char *fmt_hex(const uint8_t *bytes, size_t n, char *out, size_t len)
+{
+	size_t pos = 0;
+	if (len)
+		out[0] = 0;
+	for (size_t i = 0; i < n && pos + 3 <= len; i++)
+		pos += (size_t)snprintf(out + pos, len - pos, "%02x", bytes[i]);
+	return out;
+}
+
+/* Length of a valid UTF-8 sequence starting at s (1..4), or 0 if invalid. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+	if (n == 0 || (n == 2 && s[0] < 0xC2))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+char *fmt_safe_text(const char *text, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t pos = 0;
+	if (!len)
+		return out;
+	while (*s && pos + 5 < len) {
+		size_t n = utf8_sequence(s);
+		if (n == 1 && (isprint(*s) || *s == ' ')) {
+			out[pos++] = (char)*s++;
+		} else if (n > 1 && pos + n < len) {
+			memcpy(out + pos, s, n);
+			pos += n;
+			s += n;
+		} else {
+			pos += (size_t)snprintf(out + pos, len - pos, "\\x%02x", *s++);
+		}
+	}
+	out[pos] = 0;
+	return out;
+}
+
+bool parse_size(const char *text, uint64_t *value)
+{
+	if (!text || !*text || *text == '-' || isspace((unsigned char)*text))
+		return false;
+	errno = 0;
+	char *end = NULL;
+	unsigned long long v = strtoull(text, &end, 0);
+	if (errno || end == text)
+		return false;
+	unsigned shift = 0;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default: return false;
+		}
+		end++;
+		if (*end == 'i' || *end == 'I') /* accept "MiB"-style */
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (*end)
+			return false;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return false;
+	*value = (uint64_t)v << shift;
+	return true;
+}

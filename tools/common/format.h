@@ -1,0 +1,28 @@
+/* Presentation helpers shared by the tools: times, sizes, MACs, text that is
+ * safe to print, and command-line number parsing. Not part of the library. */
+#ifndef TOOLS_FORMAT_H
+#define TOOLS_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ISO 8601 UTC: "2009-04-21T16:45:56.211175Z"; "" for 0. */
+char *fmt_time_us(uint64_t microseconds, char *out, size_t len);
+/* "2009-04-21T16:45:56Z"; "" for 0. */
+char *fmt_time_s(uint64_t seconds, char *out, size_t len);
+/* "510.0 MiB" */
+char *fmt_size(uint64_t bytes, char *out, size_t len);
+/* "00:0c:29:80:16:86" */
+char *fmt_mac(const uint8_t mac[6], char *out, size_t len);
+/* Copies text, replacing bytes that are not printable UTF-8 with \xNN so the
+ * result is valid UTF-8 without control characters. */
+char *fmt_safe_text(const char *text, char *out, size_t len);
+/* Lowercase hex of n bytes. */
+char *fmt_hex(const uint8_t *bytes, size_t n, char *out, size_t len);
+
+/* Parses "123", "0x1f", "64K", "1M", "2G", "1T" (powers of 1024). False on
+ * garbage, negative numbers or overflow. */
+bool parse_size(const char *text, uint64_t *value);
+
+#endif

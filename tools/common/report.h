@@ -1,0 +1,28 @@
+/* Rendering of a vmfs_disk for people (text), scripts (JSON) and examiners
+ * (annotated hex). Shared by every tool that shows volumes. */
+#ifndef TOOLS_REPORT_H
+#define TOOLS_REPORT_H
+
+#include "vmfs/disk.h"
+#include "vmfs/ident.h"
+#include "vmfs/source.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+typedef struct report_options {
+	size_t max_pe;          /* PE entries shown per device in text (JSON has all) */
+	bool hex;               /* annotated hex dumps after each device */
+} report_options;
+
+/* JSON object with source, partition_table, volumes, findings (stable keys). */
+json_object *report_json(vmfs_source *src, const vmfs_disk *disk);
+json_object *report_json_ident(const char *text, const vmfs_ident *id);
+
+void report_text(FILE *out, vmfs_source *src, const vmfs_disk *disk, const report_options *options);
+void report_text_ident(FILE *out, const char *text, const vmfs_ident *id);
+
+/* Annotated hex dump of every field of a structure at an absolute offset. */
+void report_hex_structure(FILE *out, vmfs_source *src, uint64_t offset, const vmfs_field_map *map);
+
+#endif
