@@ -1,0 +1,170 @@
+/* Volumes and disks built by our own generator from the format facts: every
+ * LVM version, MBR at 128 and GPT at 2048, two volumes on one disk, 4096-byte
+ * sectors, a deleted entry. The expected values are given to the generator
+ * here, so these tests fail when decoding goes wrong, and libblkid reads the
+ * same bytes independently. */
+#include "tests/support/support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEV_UUID "5f000001-11111111-1001-000c29aabbcc"
+#define LV_UUID "5f000002-22222222-1002-000c29aabbcc"
+#define FS_UUID "5f000003-33333333-1003-000c29aabbcc"
+
+static json_object *inspect(const char *path, int expected_status)
+{
+	tool_result r = run_tool("vmfs-inspect", "--json", path, NULL);
+	cr_assert_eq(r.status, expected_status, "%s: exit %d: %s", path, r.status, r.err);
+	json_object *doc = parse_json(r.out);
+	tool_result_free(&r);
+	return doc;
+}
+
+
+static void check_bare_volume(unsigned lvm, unsigned fs_major, unsigned fs_minor)
+{
+	const char *image = tmp_path("volume.img");
+	char version[4];
+	snprintf(version, sizeof(version), "%u", lvm);
+	mkfixture("volume", "--lvm", version, "--size", "600M", "--label", "fixture label", "--device-uuid", DEV_UUID,
+		  "--lv-uuid", LV_UUID, "--fs-uuid", FS_UUID, "--lun", "7", image, NULL);
+	json_object *doc = inspect(image, 0);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.major"), lvm);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.device_uuid"), DEV_UUID);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.total_bytes"), 600u << 20);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.disk_id.lun"), 7);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.volume.uuid"), LV_UUID);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.volume.name"), LV_UUID);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.uuid"), FS_UUID);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.lv_uuid"), LV_UUID);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.label"), "fixture label");
+	cr_assert_eq(ju64_at(doc, "volumes[0].fs.major"), fs_major);
+	cr_assert_eq(ju64_at(doc, "volumes[0].fs.minor"), fs_minor);
+	cr_assert_eq(ju64_at(doc, "volumes[0].fs.offset"), 0x1300000);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.layout.volume_table"), lvm == 6 ? 0x101000 : 0x100200);
+	json_object_put(doc);
+
+	char value[128];
+	cr_assert(blkid_value(image, 0, "UUID_SUB", value, sizeof(value)));
+	cr_assert_str_eq(value, DEV_UUID);
+	cr_assert(blkid_value(image, 0x1100000, "UUID", value, sizeof(value)));
+	cr_assert_str_eq(value, FS_UUID);
+	cr_assert(blkid_value(image, 0x1100000, "LABEL", value, sizeof(value)));
+	cr_assert_str_eq(value, "fixture label");
+}
+
+Test(fixtures, vmfs3_volume) { check_bare_volume(3, 4, 31); }
+Test(fixtures, vmfs5_volume) { check_bare_volume(5, 14, 81); }
+Test(fixtures, vmfs6_volume) { check_bare_volume(6, 24, 82); }
+
+Test(fixtures, vmfs3_in_mbr_at_128)
+{
+	const char *disk = tmp_path("mbr.img");
+	mkfixture("disk", "--table", "mbr", "--disk-size", "700M", "--vol", "lvm=3,start=128,label=old3", disk, NULL);
+	json_object *doc = inspect(disk, 0);
+	cr_assert_str_eq(jstr_at(doc, "partition_table.type"), "dos");
+	cr_assert_eq(ju64_at(doc, "partition_table.partitions[0].start"), 128);
+	cr_assert_str_eq(jstr_at(doc, "partition_table.partitions[0].type"), "fb");
+	cr_assert(json_object_get_boolean(jpath(doc, "partition_table.partitions[0].vmfs")));
+	cr_assert_eq(ju64_at(doc, "volumes[0].offset"), 0x10000);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.offset"), 0x110000);
+	cr_assert_eq(ju64_at(doc, "volumes[0].fs.offset"), 0x1310000);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.total_bytes"),
+		     ju64_at(doc, "partition_table.partitions[0].size") * 512);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.label"), "old3");
+	json_object_put(doc);
+}
+
+Test(fixtures, vmfs5_in_gpt_at_2048)
+{
+	const char *disk = tmp_path("gpt.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=5,start=2048,label=five", disk, NULL);
+	json_object *doc = inspect(disk, 0);
+	cr_assert_str_eq(jstr_at(doc, "partition_table.type"), "gpt");
+	cr_assert_eq(ju64_at(doc, "partition_table.first_lba"), 34);
+	cr_assert_eq(ju64_at(doc, "partition_table.partitions[0].start"), 2048);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.offset"), 0x200000);
+	cr_assert_eq(ju64_at(doc, "volumes[0].fs.offset"), 0x1400000);
+	cr_assert_eq(json_object_array_length(jpath(doc, "volumes[0].findings")), 0);
+	json_object_put(doc);
+}
+
+Test(fixtures, two_volumes_on_one_disk)
+{
+	const char *disk = tmp_path("two.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M,label=first",
+		  "--vol", "lvm=6,start=1230848,label=second", disk, NULL);
+	json_object *doc = inspect(disk, 0);
+	cr_assert_eq(json_object_array_length(jpath(doc, "partition_table.partitions")), 2);
+	cr_assert_eq(json_object_array_length(jpath(doc, "volumes")), 2);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.label"), "first");
+	cr_assert_str_eq(jstr_at(doc, "volumes[1].fs.label"), "second");
+	cr_assert_eq(ju64_at(doc, "volumes[1].offset"), 1230848ull * 512);
+	cr_assert_eq(ju64_at(doc, "volumes[1].lvm.major"), 6);
+	cr_assert_str_neq(jstr_at(doc, "volumes[0].fs.uuid"), jstr_at(doc, "volumes[1].fs.uuid"));
+	json_object_put(doc);
+}
+
+Test(fixtures, gpt_with_4096_byte_sectors)
+{
+	const char *disk = tmp_path("4k.img");
+	mkfixture("disk", "--table", "gpt", "--sector-size", "4096", "--disk-size", "2G", "--vol", "lvm=6,label=fourk", disk,
+		  NULL);
+	json_object *doc = inspect(disk, 0);
+	cr_assert_eq(ju64_at(doc, "source.sector_size"), 4096);
+	cr_assert_str_eq(jstr_at(doc, "partition_table.type"), "gpt");
+	cr_assert_eq(ju64_at(doc, "partition_table.partitions[0].start"), 256);
+	cr_assert_eq(ju64_at(doc, "volumes[0].offset"), 256 * 4096);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.disk_block_size"), 4096);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.total_bytes"),
+		     ju64_at(doc, "partition_table.partitions[0].size") * 4096);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.label"), "fourk");
+	json_object_put(doc);
+}
+
+/* A volume whose partition entry was deleted: still found, with a warning. */
+Test(fixtures, deleted_entry_reported)
+{
+	const char *disk = tmp_path("deleted.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=2048,entry=0", disk, NULL);
+	json_object *doc = inspect(disk, 0);
+	cr_assert_eq(json_object_array_length(jpath(doc, "partition_table.partitions")), 0);
+	cr_assert_eq(ju64_at(doc, "volumes[0].offset"), 0x100000);
+	cr_assert_not(json_object_get_boolean(jpath(doc, "volumes[0].in_partition_table")));
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].findings[0].code"), "not-in-partition-table");
+	json_object_put(doc);
+}
+
+/* MBR with the table sector zeroed (a deleted table), VMFS3 at 128. */
+Test(fixtures, mbr_table_wiped)
+{
+	const char *disk = tmp_path("wiped.img");
+	mkfixture("disk", "--table", "mbr", "--disk-size", "700M", "--vol", "lvm=3,start=128", disk, NULL);
+	uint8_t zero[512] = { 0 };
+	patch_file(disk, 0, zero, sizeof(zero));
+	json_object *doc = inspect(disk, 0);
+	cr_assert_str_eq(jstr_at(doc, "partition_table.type"), "none");
+	cr_assert_eq(ju64_at(doc, "volumes[0].offset"), 128 * 512);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].findings[0].code"), "not-in-partition-table");
+	json_object_put(doc);
+}
+
+/* A partition shorter than the LVM totalBytes is an error finding. */
+Test(fixtures, partition_smaller_than_lvm)
+{
+	const char *disk = tmp_path("short.img");
+	mkfixture("disk", "--table", "mbr", "--disk-size", "700M", "--vol", "lvm=3,start=128", disk, NULL);
+	/* Shrink MBR entry 1 by 2048 sectors. */
+	json_object *before = inspect(disk, 0);
+	uint64_t sectors = ju64_at(before, "partition_table.partitions[0].size");
+	json_object_put(before);
+	patch_le32(disk, 0x1BE + 0xC, (uint32_t)(sectors - 2048));
+	tool_result r = run_tool("vmfs-inspect", "--json", disk, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.out, "partition-smaller-than-lvm"));
+	cr_assert_not_null(strstr(r.err, "smaller than the LVM totalBytes"));
+	tool_result_free(&r);
+}
