@@ -61,6 +61,8 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
+.SECONDARY:
+
 .PHONY: all lib tools fixtures tests check check-sanitize demo install uninstall deps clean bench lint-man
 
 all: lib tools

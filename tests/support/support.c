@@ -124,8 +124,11 @@ void mkfixture(const char *first, ...)
 	va_start(ap, first);
 	tool_result r = run_program_va(env_dir("VMFS_TEST_MKFIXTURE"), first, ap);
 	va_end(ap);
-	cr_assert_eq(r.status, 0, "mkfixture %s failed (%d): %s", first, r.status, r.err);
+	static char message[4096];
+	int status = r.status;
+	snprintf(message, sizeof(message), "%s", r.err);
 	tool_result_free(&r);
+	cr_assert_eq(status, 0, "mkfixture %s failed (%d): %s", first, status, message);
 }
 
 const char *tmp_path(const char *name)

@@ -59,9 +59,9 @@ static void print_disk_id(FILE *out, const vmfs_disk_id *id)
 		char text[VMFS_DISK_ID_ID_MAX + 1];
 		memcpy(text, id->id, len);
 		text[len] = 0;
-		fprintf(out, "      id (%u bytes):   \"%s\"\n", id->len, fmt_safe_text(text, safe, sizeof(safe)));
+		fprintf(out, "      id:             \"%s\" (%u bytes)\n", fmt_safe_text(text, safe, sizeof(safe)), id->len);
 	} else {
-		fprintf(out, "      id (%u bytes):   %s\n", id->len, fmt_hex(id->id, len, hex, sizeof(hex)));
+		fprintf(out, "      id:             %s (%u bytes)\n", fmt_hex(id->id, len, hex, sizeof(hex)), id->len);
 	}
 	if (vmfs_vml_from_disk_id(id, name, sizeof(name), NULL) == VMFS_OK)
 		fprintf(out, "      vml name:       %s\n", name);
