@@ -63,7 +63,7 @@ endif
 
 .SECONDARY:
 
-.PHONY: all lib tools fixtures tests check check-sanitize demo install uninstall deps clean bench lint-man
+.PHONY: all lib tools fixtures tests check check-sanitize check-valgrind demo install uninstall deps clean bench lint-man
 
 all: lib tools
 
@@ -115,9 +115,13 @@ $(TEST_BIN): $(TEST_OBJ) $(COMMON_LIB) $(STATIC_LIB)
 CORPUS_SRC  ?= ../shared/corpus
 check: tests lint-man
 	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/run-tests.sh $(TEST_BIN)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) SAN_FLAGS="$(SAN_FLAGS)" CC=$(CC) tests/install-check.sh
 
 check-sanitize:
 	$(MAKE) SANITIZE=1 check
+
+check-valgrind: tools $(FIX_BIN)
+	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/valgrind-check.sh
 
 lint-man:
 	@tests/lint-man.sh $(MANPAGES)

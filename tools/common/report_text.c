@@ -236,6 +236,8 @@ void report_text(FILE *out, vmfs_source *src, const vmfs_disk *disk, const repor
 		fprintf(out, "\n");
 		if (!dev->has_lvm)
 			fprintf(out, "Logical-volume image (no LVM header): descriptor at " HEX "\n", dev->fs_offset);
+		else if (dev->offset == 0 && vmfs_findings_has(&dev->findings, "partition-image"))
+			fprintf(out, "VMFS partition image: the source starts at the partition (LVM header at 0x100000)\n");
 		else if (dev->in_partition_table)
 			fprintf(out, "VMFS device in partition %zu at " HEX " (sector %" PRIu64 ")\n", dev->partition_number,
 				dev->offset, dev->offset / t->sector_size);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every tool mode under valgrind (memcheck, all leak kinds are errors)
+# on generated fixtures, hostile inputs and, when present, the real corpus.
+set -euo pipefail
+build=${BUILD:-build}
+corpus_src=${CORPUS_SRC:-../shared/corpus}
+command -v valgrind >/dev/null || { echo "valgrind-check: valgrind not installed (make deps)"; exit 1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmfs-valgrind.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkf="$build/fixtures/mkfixture"
+inspect="$build/bin/vmfs-inspect"
+
+"$mkf" volume --lvm 3 "$work/v3.img"
+"$mkf" volume --lvm 5 "$work/v5.img"
+"$mkf" volume --lvm 6 "$work/v6.img"
+"$mkf" disk --table gpt --disk-size 2G --vol lvm=5,size=600M --vol lvm=6 "$work/two.img"
+"$mkf" disk --table mbr --disk-size 700M --vol lvm=3,start=128 "$work/mbr.img"
+"$mkf" disk --table gpt --sector-size 4096 --disk-size 2G --vol lvm=6 "$work/4k.img"
+: > "$work/empty.img"
+head -c 4M /dev/urandom > "$work/random.img"
+cp --sparse=always "$work/v5.img" "$work/truncated.img" && truncate -s 3M "$work/truncated.img"
+cp --sparse=always "$work/v5.img" "$work/counts.img"
+printf '\xff\xff\xff\xff' | dd of="$work/counts.img" bs=1 seek=$((0x100066)) conv=notrunc status=none
+mkdir "$work/dir"
+inputs=("$work"/*.img "$work/dir")
+if [ -d "$corpus_src" ]; then
+	for f in "$corpus_src"/*.xz; do xz -dc "$f" > "$work/$(basename "$f" .xz)"; inputs+=("$work/$(basename "$f" .xz)"); done
+	gzip -dc "$corpus_src/vmfs6-dissect.bin.gz" | cp --sparse=always /dev/stdin "$work/vmfs6.bin"
+	inputs+=("$work/vmfs6.bin")
+fi
+
+runs=0
+vg() {
+	runs=$((runs + 1))
+	if ! valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all "$@" >/dev/null 2>"$work/vg.log"; then
+		if grep -q '^==' "$work/vg.log"; then cat "$work/vg.log"; echo "valgrind-check: errors in: $*"; exit 1; fi
+	fi
+}
+for input in "${inputs[@]}"; do
+	vg "$inspect" "$input"
+	vg "$inspect" --json --hex "$input"
+done
+vg "$inspect" --vml vml.0200030000600144f07ed404000000496ff8cd0003434f4d535441:1 vmhba0:C0:T4:L0 naa.5005076719d163d8 vml.zz
+vg "$inspect" --json --vml t10.ATA_____WDC_WD10EFRX_____WD2DWCC4J1234567:3 eui.0123456789abcdef
+vg "$inspect" --no-such-option
+echo "valgrind-check: $runs runs of vmfs-inspect, no memory errors or leaks"
