@@ -240,3 +240,23 @@ Test(corpus, vmfs5_in_gpt_partition_at_2048)
 	json_object_put(doc);
 	tool_result_free(&r);
 }
+
+/* The dissect images run on to the end of their disk and end with its backup
+ * GPT (format reference 2.2, 11.3): the report says where the image sat. */
+Test(corpus, trailing_backup_gpt_locates_the_partition)
+{
+	const char *names[] = { "vmfs5-dissect.bin", "vmfs6-dissect.bin" };
+	const char *disk_sectors[] = { "disk of 1048576 sectors", "disk of 2097152 sectors" };
+	for (size_t i = 0; i < 2; i++) {
+		tool_result r = run_tool("vmfs-inspect", "--json", corpus_image(names[i]), NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		json_object *doc = parse_json(r.out);
+		cr_assert_str_eq(jstr_at(doc, "volumes[0].findings[1].code"), "trailing-backup-gpt");
+		const char *message = jstr_at(doc, "volumes[0].findings[1].message");
+		cr_assert_not_null(strstr(message, "CRC ok"), "%s", message);
+		cr_assert_not_null(strstr(message, disk_sectors[i]), "%s", message);
+		cr_assert_not_null(strstr(message, "partition started at LBA 2048"), "%s", message);
+		json_object_put(doc);
+		tool_result_free(&r);
+	}
+}

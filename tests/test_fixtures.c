@@ -168,3 +168,30 @@ Test(fixtures, partition_smaller_than_lvm)
 	cr_assert_not_null(strstr(r.err, "smaller than the LVM totalBytes"));
 	tool_result_free(&r);
 }
+
+/* A disk cut at its partition start keeps the backup GPT at its end; a
+ * corrupted header CRC is reported as such. */
+Test(fixtures, partition_image_with_trailing_backup_gpt)
+{
+	const char *disk = tmp_path("disk.img");
+	const char *cut = tmp_path("cut.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=4096", disk, NULL);
+	char in[4200], of[4200];
+	snprintf(in, sizeof(in), "if=%s", disk);
+	snprintf(of, sizeof(of), "of=%s", cut);
+	const char *argv[] = { "/bin/dd", "status=none", "conv=sparse", "bs=512", "skip=4096", in, of, NULL };
+	tool_result dd = run_argv(argv);
+	cr_assert_eq(dd.status, 0, "%s", dd.err);
+	tool_result_free(&dd);
+	json_object *doc = inspect(cut, 0);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].findings[1].code"), "trailing-backup-gpt");
+	cr_assert_not_null(strstr(jstr_at(doc, "volumes[0].findings[1].message"), "partition started at LBA 4096"));
+	cr_assert_not_null(strstr(jstr_at(doc, "volumes[0].findings[1].message"), "CRC ok"));
+	json_object_put(doc);
+	/* Flip a byte of the backup header's disk GUID: the CRC no longer matches. */
+	uint8_t flip = 0x5A;
+	patch_file(cut, (1ull << 30) - 4096 * 512 - 512 + 0x38, &flip, 1);
+	doc = inspect(cut, 0);
+	cr_assert_not_null(strstr(jstr_at(doc, "volumes[0].findings[1].message"), "CRC wrong"));
+	json_object_put(doc);
+}

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #define HEX "0x%" PRIx64
 
@@ -159,6 +160,40 @@ static void check_members(vmfs_disk *disk)
 	}
 }
 
+/* A partition image cut from a disk may run on to the end of that disk and
+ * end with its backup GPT (format reference 2.2 and 11.3, the dissect
+ * images). The backup header's own LBA then tells where offset 0 was on the
+ * original disk: MyLBA + 1 - (image size / sector size). */
+static void check_trailing_gpt(vmfs_source *src, vmfs_disk *disk, vmfs_device *dev)
+{
+	const unsigned sector = disk->table.sector_size;
+	uint64_t size = vmfs_source_size(src);
+	uint8_t hdr[512];
+	if (!dev->has_lvm || dev->offset != 0 || size <= dev->lvm.total_bytes || size % sector ||
+	    vmfs_source_read(src, size - sector, hdr, sizeof(hdr), NULL) != VMFS_OK || memcmp(hdr, "EFI PART", 8) != 0)
+		return;
+	uint32_t header_size = vmfs_le32(hdr + 0x0C);
+	uint32_t stored_crc = vmfs_le32(hdr + 0x10);
+	if (header_size < 92 || header_size > sizeof(hdr))
+		return;
+	memset(hdr + 0x10, 0, 4);
+	bool crc_ok = crc32(0, hdr, header_size) == stored_crc;
+	uint64_t my_lba = vmfs_le64(hdr + 0x18), image_sectors = size / sector;
+	if (my_lba + 1 < image_sectors) {
+		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_INFO, "trailing-backup-gpt", size - sector,
+				  "the last sector holds a backup GPT header (MyLBA %" PRIu64 ", CRC %s) that cannot belong to "
+				  "a disk this small", my_lba, crc_ok ? "ok" : "wrong");
+		return;
+	}
+	uint64_t first_lba = my_lba + 1 - image_sectors;
+	vmfs_findings_add(&dev->findings, VMFS_SEVERITY_INFO, "trailing-backup-gpt", size - sector,
+			  "the image runs on past the partition end (%" PRIu64 " bytes) to a backup GPT header (MyLBA %" PRIu64
+			  ", first usable %" PRIu64 ", last usable %" PRIu64 ", CRC %s): it is a disk of %" PRIu64
+			  " sectors from LBA %" PRIu64 " on, so the partition started at LBA %" PRIu64,
+			  dev->lvm.total_bytes, my_lba, vmfs_le64(hdr + 0x28), vmfs_le64(hdr + 0x30), crc_ok ? "ok" : "wrong",
+			  my_lba + 1, first_lba, first_lba);
+}
+
 static void describe_nothing(vmfs_source *src, vmfs_disk *disk)
 {
 	uint8_t lvm[4] = { 0 }, fs[4] = { 0 };
@@ -234,6 +269,9 @@ vmfs_status vmfs_disk_analyse(vmfs_source *src, const vmfs_disk_options *options
 		return st;
 	}
 	check_members(out);
+	if (!options->has_offset && out->table.count == 0)
+		for (size_t i = 0; i < out->num_devices; i++)
+			check_trailing_gpt(src, out, out->devices[i]);
 	out->recognised = out->num_devices > 0 || strcmp(out->table.label, "none") != 0;
 	return VMFS_OK;
 }
