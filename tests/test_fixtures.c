@@ -195,3 +195,85 @@ Test(fixtures, partition_image_with_trailing_backup_gpt)
 	cr_assert_not_null(strstr(jstr_at(doc, "volumes[0].findings[1].message"), "CRC wrong"));
 	json_object_put(doc);
 }
+
+/* An MBR entry moved from sector 128 to 2048: the partition no longer starts
+ * where the header is, and the header at 128 + 1 MiB is inside it. */
+Test(fixtures, partition_start_not_at_header)
+{
+	const char *disk = tmp_path("moved.img");
+	mkfixture("disk", "--table", "mbr", "--disk-size", "700M", "--vol", "lvm=3,start=128", disk, NULL);
+	patch_le32(disk, 0x1BE + 0x8, 2048);
+	tool_result r = run_tool("vmfs-inspect", "--json", disk, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert_str_eq(jstr_at(doc, "findings[0].code"), "no-lvm-header");
+	cr_assert_eq(ju64_at(doc, "findings[0].offset"), 0x200000);
+	cr_assert_eq(ju64_at(doc, "volumes[0].offset"), 0x10000);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].findings[0].code"), "stale-header");
+	cr_assert_not_null(strstr(r.err, "partition 1 has the VMFS type but no LVM device header"));
+	json_object_put(doc);
+	tool_result_free(&r);
+}
+
+/* numDevs 2 on a single device: the other extent is absent from this source. */
+Test(fixtures, spanned_volume_member_missing)
+{
+	const char *image = tmp_path("span.img");
+	mkfixture("volume", "--lvm", "5", image, NULL);
+	patch_le32(image, 0x100200 + 0x90, 2);
+	json_object *doc = inspect(image, 0);
+	bool incomplete = false, spanned = false;
+	json_object *findings = jpath(doc, "volumes[0].findings");
+	for (size_t i = 0; i < json_object_array_length(findings); i++) {
+		const char *code = json_object_get_string(jpath(json_object_array_get_idx(findings, i), "code"));
+		incomplete |= strcmp(code, "spanned-volume-incomplete") == 0;
+		spanned |= strcmp(code, "spanned-volume") == 0;
+	}
+	cr_assert(spanned && incomplete, "%s", json_object_to_json_string(findings));
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.volume.num_devs"), 2);
+	json_object_put(doc);
+}
+
+/* An extended metadata region (format reference 4.5) holding a second PE:
+ * region header at partition offset 0x1000000 with one PE map, its bitmap at
+ * region + 0x80200 and its table at region + 0x80600 (LVM5). */
+Test(fixtures, extended_metadata_region)
+{
+	const char *image = tmp_path("ext.img");
+	mkfixture("volume", "--lvm", "5", "--size", "1G", "--pe-size", "256M", image, NULL);
+	json_object *before = inspect(image, 0);
+	uint64_t pes = json_object_array_length(jpath(before, "volumes[0].lvm.extents"));
+	cr_assert_eq(pes, 3);
+	json_object_put(before);
+	/* Move PE 2 from the main table into the region: clear its bitmap bit and entry. */
+	const uint64_t region = 0x1000000, main_table = 0x180600;
+	uint8_t entry[128], zero[128] = { 0 }, bitmap_main = 0x03, bitmap_region = 0x01;
+	int fd_ok = 0;
+	FILE *f = fopen(image, "rb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, (long)(main_table + 2 * 128), SEEK_SET), 0);
+	fd_ok = fread(entry, 1, sizeof(entry), f) == sizeof(entry);
+	fclose(f);
+	cr_assert(fd_ok);
+	patch_file(image, main_table + 2 * 128, zero, sizeof(zero));
+	patch_file(image, 0x180200, &bitmap_main, 1);
+	patch_le32(image, region, 0xC001D00D);
+	patch_le32(image, region + 4, 1);
+	patch_le64(image, region + 8, 0x1100000);
+	patch_le64(image, region + 16, 0);
+	patch_file(image, region + 0x80200, &bitmap_region, 1);
+	patch_file(image, region + 0x80600, entry, sizeof(entry));
+	patch_le64(image, 0x100000 + 0xC2, region);
+	json_object *doc = inspect(image, 0);
+	cr_assert_eq(json_object_array_length(jpath(doc, "volumes[0].lvm.ext_regions")), 1);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.ext_regions[0].offset"), region);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.ext_regions[0].num_pe_maps"), 1);
+	cr_assert_eq(json_object_array_length(jpath(doc, "volumes[0].lvm.extents")), 3);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.extents[2].map"), 1, "PE from the region's map (main has 1)");
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.extents[2].entry_offset"), region + 0x80600);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.extents[2].logical_offset"), 2ull * 256 * 1024 * 1024);
+	/* Only the "this is a partition image" note: no warning, no error. */
+	cr_assert_eq(json_object_array_length(jpath(doc, "volumes[0].findings")), 1);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].findings[0].code"), "partition-image");
+	json_object_put(doc);
+}
