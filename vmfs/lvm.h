@@ -1,7 +1,7 @@
 /* The VMFS LVM device header and its tables (format reference sections 3 and 4).
  * Pure decoders: bytes in, structs out. Offsets are partition offsets unless a
  * name says otherwise. Validation against the source (sizes, counts, maxima)
- * happens in the volume model (volume.h), which reports findings. */
+ * happens in the device model (device.h), which reports findings. */
 #ifndef VMFS_LVM_H
 #define VMFS_LVM_H
 

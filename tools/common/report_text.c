@@ -194,13 +194,13 @@ static void print_fs(FILE *out, const vmfs_device *dev)
 			": present, not verifiable (algorithm unknown)\n", fs->checksum_type, fs->checksum_gen, fs->checksum_value);
 }
 
-static void print_device_hex(FILE *out, vmfs_source *src, const vmfs_device *dev)
+static void print_device_hex(FILE *out, vmfs_source *src, const vmfs_device *dev, size_t max_pe)
 {
 	if (dev->has_lvm) {
 		report_hex_structure(out, src, dev->header_offset, &vmfs_lvm_header_map);
 		for (size_t i = 0; i < dev->num_volumes; i++)
 			report_hex_structure(out, src, dev->volumes[i].entry_offset, &vmfs_volume_entry_map);
-		for (size_t i = 0; i < dev->num_extents && i < 4; i++)
+		for (size_t i = 0; i < dev->num_extents && i < max_pe; i++)
 			report_hex_structure(out, src, dev->extents[i].entry_offset, &vmfs_pe_entry_map);
 	}
 	if (dev->has_fs)
@@ -257,7 +257,7 @@ void report_text(FILE *out, vmfs_source *src, const vmfs_disk *disk, const repor
 			fprintf(out, "  Findings: none\n");
 		}
 		if (options->hex)
-			print_device_hex(out, src, dev);
+			print_device_hex(out, src, dev, options->max_pe);
 	}
 }
 
