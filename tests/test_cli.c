@@ -89,16 +89,7 @@ Test(cli, offset_option_finds_embedded_volume)
 	const char *volume = tmp_path("v5.img");
 	const char *outer = tmp_path("outer.img");
 	mkfixture("volume", "--lvm", "5", "--size", "600M", "--label", "inside", volume, NULL);
-	/* 3 MiB of zeros in front, no partition table. */
-	const char *argv[] = { "/bin/dd", "status=none", "conv=sparse", "bs=1M", "seek=3", NULL, NULL, NULL };
-	char in[4200], of[4200];
-	snprintf(in, sizeof(in), "if=%s", volume);
-	snprintf(of, sizeof(of), "of=%s", outer);
-	argv[5] = in;
-	argv[6] = of;
-	tool_result dd = run_argv(argv);
-	cr_assert_eq(dd.status, 0, "%s", dd.err);
-	tool_result_free(&dd);
+	dd_copy(volume, outer, "1M", "seek=3"); /* 3 MiB of zeros in front, no partition table */
 	tool_result r = run_tool("vmfs-inspect", "--json", "--offset", "3M", outer, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	json_object *doc = parse_json(r.out);

@@ -176,13 +176,7 @@ Test(fixtures, partition_image_with_trailing_backup_gpt)
 	const char *disk = tmp_path("disk.img");
 	const char *cut = tmp_path("cut.img");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=4096", disk, NULL);
-	char in[4200], of[4200];
-	snprintf(in, sizeof(in), "if=%s", disk);
-	snprintf(of, sizeof(of), "of=%s", cut);
-	const char *argv[] = { "/bin/dd", "status=none", "conv=sparse", "bs=512", "skip=4096", in, of, NULL };
-	tool_result dd = run_argv(argv);
-	cr_assert_eq(dd.status, 0, "%s", dd.err);
-	tool_result_free(&dd);
+	dd_copy(disk, cut, "512", "skip=4096");
 	json_object *doc = inspect(cut, 0);
 	cr_assert_str_eq(jstr_at(doc, "volumes[0].findings[1].code"), "trailing-backup-gpt");
 	cr_assert_not_null(strstr(jstr_at(doc, "volumes[0].findings[1].message"), "partition started at LBA 4096"));

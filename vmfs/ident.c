@@ -6,6 +6,7 @@
  * past the terminator; every rejection is VMFS_ERR_INVALID_ARG with
  * err->offset = the character index of the problem. */
 #include "vmfs/ident.h"
+#include "vmfs/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -95,17 +96,6 @@ static bool accept_ci(cursor *c, const char *word)
 	return true;
 }
 
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static bool is_digit(char ch)
 {
 	return ch >= '0' && ch <= '9';
@@ -157,7 +147,7 @@ static vmfs_status parse_partition_and_end(cursor *c, vmfs_ident *out)
 static size_t hex_run(const char *s, size_t pos, size_t limit)
 {
 	size_t n = 0;
-	while (n <= limit && hex_value(s[pos + n]) >= 0)
+	while (n <= limit && vmfs_hex_value(s[pos + n]) >= 0)
 		n++;
 	return n;
 }
@@ -166,7 +156,7 @@ static size_t hex_run(const char *s, size_t pos, size_t limit)
 static void hex_decode(const char *s, size_t pos, size_t count, uint8_t *bytes)
 {
 	for (size_t i = 0; i < count / 2; i++)
-		bytes[i] = (uint8_t)(hex_value(s[pos + 2 * i]) << 4 | hex_value(s[pos + 2 * i + 1]));
+		bytes[i] = (uint8_t)(vmfs_hex_value(s[pos + 2 * i]) << 4 | vmfs_hex_value(s[pos + 2 * i + 1]));
 }
 
 /* Lowercase hex of n bytes; out holds 2n + 1. */
@@ -391,9 +381,9 @@ static vmfs_status parse_naa(cursor *c, vmfs_ident *out)
 	uint8_t d[NAA_LONG];
 	size_t n = 0;
 	size_t start = c->pos;
-	if (hex_value(c->s[start]) < 0)
+	if (vmfs_hex_value(c->s[start]) < 0)
 		return fail_expected(c, start, "NAA designator hex digits after 'naa.'");
-	uint8_t format = (uint8_t)hex_value(c->s[start]);
+	uint8_t format = (uint8_t)vmfs_hex_value(c->s[start]);
 	size_t dlen = naa_length(format);
 	if (dlen == 0)
 		return fail(c, start, "NAA format %u is not 2, 3, 5 or 6", (unsigned)format);

@@ -5,24 +5,6 @@
 
 #include <string.h>
 
-bool vmfs_text_copy(char *out, const uint8_t *text, size_t n)
-{
-	size_t len = 0;
-	bool terminated = false;
-	while (len < n) {
-		if (text[len] == 0) {
-			terminated = true;
-			break;
-		}
-		len++;
-	}
-	memcpy(out, text, len);
-	while (len > 0 && out[len - 1] == ' ')
-		len--;
-	out[len] = 0;
-	return terminated;
-}
-
 void vmfs_disk_id_decode(const uint8_t *block, vmfs_disk_id *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -7,6 +7,7 @@
 
 #include "vmfs/error.h"
 #include "vmfs/field.h"
+#include "vmfs/text.h"
 #include "vmfs/vmware_uuid.h"
 
 #include <stdbool.h>
@@ -229,10 +230,6 @@ typedef struct vmfs_ext_region {
 } vmfs_ext_region;
 vmfs_status vmfs_ext_region_decode(const uint8_t *buf, size_t len, vmfs_ext_region *out,
 				   vmfs_error *err);
-
-/* Copies n bytes of on-disk text into out (n + 1 bytes), stopping at the first
- * NUL, and strips trailing spaces. Returns true when a NUL was found within n. */
-bool vmfs_text_copy(char *out, const uint8_t *text, size_t n);
 
 /* Field maps for annotated dumps. */
 extern const vmfs_field_map vmfs_lvm_header_map;

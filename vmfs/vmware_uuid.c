@@ -1,6 +1,7 @@
 #include "vmfs/vmware_uuid.h"
 
 #include "vmfs/le.h"
+#include "vmfs/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,23 +20,12 @@ char *vmfs_uuid_format(const vmfs_uuid *uuid, char *out)
 	return out;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parses n hex digits from s into an unsigned value; false on a non-digit. */
 static bool parse_hex(const char *s, int n, uint64_t *value)
 {
 	uint64_t v = 0;
 	for (int i = 0; i < n; i++) {
-		int d = hex_value(s[i]);
+		int d = vmfs_hex_value(s[i]);
 		if (d < 0)
 			return false;
 		v = v << 4 | (uint64_t)d;

@@ -161,6 +161,19 @@ const char *corpus_image(const char *name)
 	return p;
 }
 
+void dd_copy(const char *in, const char *out, const char *bs, const char *operand)
+{
+	char if_arg[4200], of_arg[4200], bs_arg[64];
+	snprintf(if_arg, sizeof(if_arg), "if=%s", in);
+	snprintf(of_arg, sizeof(of_arg), "of=%s", out);
+	snprintf(bs_arg, sizeof(bs_arg), "bs=%s", bs);
+	const char *argv[] = { "/bin/dd", "status=none", "conv=sparse", bs_arg, operand, if_arg, of_arg, NULL };
+	tool_result r = run_argv(argv);
+	int status = r.status;
+	tool_result_free(&r);
+	cr_assert_eq(status, 0, "dd %s %s -> %s failed", operand, in, out);
+}
+
 void patch_file(const char *path, uint64_t offset, const void *bytes, size_t len)
 {
 	int fd = open(path, O_WRONLY);

@@ -28,6 +28,10 @@ const char *tmp_path(const char *name);
  * message naming the image). */
 const char *corpus_image(const char *name);
 
+/* Copies in to out with dd (sparse), adding one dd operand such as
+ * "skip=4096" or "seek=3"; fails the test when dd fails. */
+void dd_copy(const char *in, const char *out, const char *bs, const char *operand);
+
 /* Writes bytes at an offset of an existing file. */
 void patch_file(const char *path, uint64_t offset, const void *bytes, size_t len);
 void patch_le32(const char *path, uint64_t offset, uint32_t value);
