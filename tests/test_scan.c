@@ -1,0 +1,133 @@
+/* Lost-volume scan: probe mode at the usual starts, skipping holes; deep mode
+ * at every sector; validation of candidates (format reference 2.4). */
+#include "tests/support/support.h"
+#include "vmfs/le.h"
+#include "vmfs/scan.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static vmfs_scan_result *scan(const char *path, bool deep)
+{
+	static vmfs_scan_result result;
+	vmfs_source *src;
+	vmfs_error err;
+	cr_assert_eq(vmfs_source_open(path, &src, &err), VMFS_OK, "%s", err.reason);
+	vmfs_scan_options options = { .deep = deep };
+	cr_assert_eq(vmfs_scan(src, &options, &result, &err), VMFS_OK, "%s", err.reason);
+	vmfs_source_close(src);
+	return &result;
+}
+
+Test(scan, probe_finds_vmfs6_without_entry)
+{
+	const char *disk = tmp_path("deleted.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=2048,entry=0,label=lost6", disk, NULL);
+	vmfs_scan_result *r = scan(disk, false);
+	cr_assert_eq(r->count, 1);
+	cr_assert_eq(r->hits[0].header_offset, 0x200000);
+	cr_assert_eq(r->hits[0].partition_offset, 0x100000);
+	cr_assert(r->hits[0].device->has_fs);
+	cr_assert_str_eq(r->hits[0].device->fs.label, "lost6");
+	vmfs_scan_result_free(r);
+}
+
+Test(scan, probe_finds_vmfs3_at_sector_128_and_a_second_volume)
+{
+	const char *disk = tmp_path("two.img");
+	mkfixture("disk", "--table", "none", "--disk-size", "2G", "--vol", "lvm=3,start=128,size=700M,label=old",
+		  "--vol", "lvm=5,start=1439744,label=new", disk, NULL);
+	vmfs_scan_result *r = scan(disk, false);
+	cr_assert_eq(r->count, 2);
+	cr_assert_eq(r->hits[0].partition_offset, 128 * 512);
+	cr_assert_str_eq(r->hits[0].device->fs.label, "old");
+	cr_assert_eq(r->hits[1].partition_offset, 1439744ull * 512);
+	cr_assert_str_eq(r->hits[1].device->fs.label, "new");
+	vmfs_scan_result_free(r);
+}
+
+/* A partition start on no usual boundary: only the deep scan sees it. */
+Test(scan, deep_finds_unaligned_start)
+{
+	const char *disk = tmp_path("odd.img");
+	mkfixture("disk", "--table", "none", "--disk-size", "1G", "--vol", "lvm=5,start=3001,label=odd", disk, NULL);
+	vmfs_scan_result *r = scan(disk, false);
+	cr_assert_eq(r->count, 0, "probe mode must not look at sector 3001");
+	r = scan(disk, true);
+	cr_assert_eq(r->count, 1);
+	cr_assert_eq(r->hits[0].partition_offset, 3001ull * 512);
+	cr_assert_str_eq(r->hits[0].device->fs.label, "odd");
+	cr_assert_eq(r->bytes_read, r->data_bytes, "deep mode reads the data once, and only the data");
+	vmfs_scan_result_free(r);
+}
+
+/* Cost follows the data, not the device: an 8 TiB sparse disk holding one
+ * volume is probed with a handful of reads. */
+Test(scan, probe_skips_holes_of_a_huge_sparse_disk)
+{
+	const char *disk = tmp_path("huge.img");
+	mkfixture("disk", "--table", "none", "--disk-size", "8T", "--vol", "lvm=6,start=2048,size=8796091973632,label=huge", disk, NULL);
+	vmfs_scan_result *r = scan(disk, false);
+	cr_assert_eq(r->count, 1);
+	cr_assert_eq(r->hits[0].device->lvm.total_bytes, (8ull << 40) - (1u << 20));
+	cr_assert_lt(r->data_bytes, 16u << 20, "data %llu", (unsigned long long)r->data_bytes);
+	cr_assert_lt(r->candidates, 64, "candidates %llu", (unsigned long long)r->candidates);
+	vmfs_scan_result_free(r);
+	r = scan(disk, true);
+	cr_assert_eq(r->count, 1);
+	cr_assert_lt(r->bytes_read, 16u << 20);
+	vmfs_scan_result_free(r);
+}
+
+/* Extended-metadata region headers share the magic but not the fields
+ * (format reference 2.4 step 1): they are not volumes. */
+Test(scan, extended_region_header_is_not_a_volume)
+{
+	uint8_t h[VMFS_LVM_HEADER_DEFINED] = { 0 };
+	vmfs_put_le32(h, VMFS_LVM_MAGIC);
+	vmfs_put_le32(h + 4, 3);          /* numPEMaps, where a header has its major */
+	vmfs_put_le64(h + 8, 0x1100000);  /* dataOffset of the region */
+	cr_assert_not(vmfs_scan_header_plausible(h, sizeof(h)));
+	vmfs_put_le32(h + VMFS_LVM_OFF_DISK_BLOCK_SIZE, 512);
+	vmfs_put_le64(h + VMFS_LVM_OFF_TOTAL_BYTES, 600u << 20);
+	vmfs_put_le64(h + VMFS_LVM_OFF_DATA_OFFSET, 0x1100000);
+	cr_assert(vmfs_scan_header_plausible(h, sizeof(h)));
+	vmfs_put_le64(h + VMFS_LVM_OFF_DATA_OFFSET, 700u << 20);
+	cr_assert_not(vmfs_scan_header_plausible(h, sizeof(h)), "dataOffset beyond the device");
+}
+
+Test(scan, random_bytes_give_nothing)
+{
+	const char *path = tmp_path("random.img");
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	uint64_t x = 0x2545F4914F6CDD1Dull;
+	for (size_t i = 0; i < (8u << 20) / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		fwrite(&x, 8, 1, f);
+	}
+	fclose(f);
+	vmfs_scan_result *r = scan(path, true);
+	cr_assert_eq(r->count, 0);
+	cr_assert_eq(r->bytes_read, 8u << 20);
+}
+
+/* The real VMFS5 image in a disk whose table is gone. */
+Test(scan, corpus_vmfs5_table_gone)
+{
+	const char *image = corpus_image("vmfs5-dissect.bin");
+	const char *disk = tmp_path("v5.img");
+	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "512M", "--image", image, disk, NULL);
+	uint8_t zero[34 * 512] = { 0 };
+	patch_file(disk, 0, zero, sizeof(zero));
+	patch_file(disk, (512ull << 20) - 33 * 512, zero, 33 * 512);
+	vmfs_scan_result *r = scan(disk, false);
+	cr_assert_eq(r->count, 1);
+	cr_assert_eq(r->hits[0].partition_offset, 0x100000);
+	cr_assert_eq(r->hits[0].device->lvm.total_bytes, 1044481ull * 512);
+	cr_assert_str_eq(r->hits[0].device->fs.label, "VMFS5 Test");
+	vmfs_scan_result_free(r);
+}

@@ -1,0 +1,185 @@
+/* Lost-volume scan (format reference 2.4). Candidates are gathered first and
+ * decoded afterwards, so a deep scan stays a purely sequential read. */
+#include "vmfs/scan.h"
+
+#include "vmfs/le.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIB (1ull << 20)
+
+bool vmfs_scan_header_plausible(const uint8_t *h, size_t len)
+{
+	if (len < VMFS_LVM_HEADER_DEFINED || vmfs_le32(h + VMFS_LVM_OFF_MAGIC) != VMFS_LVM_MAGIC)
+		return false;
+	uint32_t major = vmfs_le32(h + VMFS_LVM_OFF_MAJOR);
+	uint32_t block = vmfs_le32(h + VMFS_LVM_OFF_DISK_BLOCK_SIZE);
+	uint64_t total = vmfs_le64(h + VMFS_LVM_OFF_TOTAL_BYTES);
+	uint64_t data = vmfs_le64(h + VMFS_LVM_OFF_DATA_OFFSET);
+	return major >= 3 && major <= 6 && (block == 512 || block == 4096) && total > VMFS_LVM_HEADER_OFFSET &&
+	       total % block == 0 && data > VMFS_LVM_HEADER_OFFSET && data < total;
+}
+
+/* The next [*start, *end) holding data at or after `from`; false at the end.
+ * Sources that cannot tell holes from data are one data extent. */
+static bool next_data(vmfs_source *src, uint64_t from, uint64_t *start, uint64_t *end)
+{
+	uint64_t size = vmfs_source_size(src);
+	if (from >= size)
+		return false;
+	int fd = vmfs_source_fd(src);
+	off_t data = lseek(fd, (off_t)from, SEEK_DATA);
+	if (data < 0) {
+		if (errno == ENXIO)
+			return false; /* only a hole remains */
+		*start = from;
+		*end = size;
+		return true;
+	}
+	off_t hole = lseek(fd, data, SEEK_HOLE);
+	*start = (uint64_t)data;
+	*end = hole < 0 || (uint64_t)hole > size ? size : (uint64_t)hole;
+	return *start < *end;
+}
+
+typedef struct candidates {
+	uint64_t offsets[VMFS_SCAN_MAX_HITS];
+	size_t count;
+	bool dropped;
+} candidates;
+
+static void remember(candidates *c, uint64_t offset)
+{
+	if (c->count && c->offsets[c->count - 1] == offset)
+		return;
+	if (c->count < VMFS_SCAN_MAX_HITS)
+		c->offsets[c->count++] = offset;
+	else
+		c->dropped = true;
+}
+
+/* Probe mode: headers at 1 MiB + every 1 MiB boundary, and at 1 MiB + sector
+ * 128 (ESX 3.x MBR start), where data exists. */
+static vmfs_status probe(vmfs_source *src, vmfs_scan_result *out, candidates *found, vmfs_error *err)
+{
+	uint64_t start, end, pos = 0;
+	uint8_t header[VMFS_LVM_HEADER_DEFINED];
+	while (next_data(src, pos, &start, &end)) {
+		out->data_bytes += end - start;
+		/* The ESX 3.x start only matters in the first extent that reaches it. */
+		const uint64_t esx3 = 128 * 512 + VMFS_LVM_HEADER_OFFSET;
+		uint64_t h = start <= MIB ? MIB : (start + MIB - 1) / MIB * MIB;
+		if (esx3 >= start && esx3 < end && esx3 < h)
+			h = esx3;
+		while (h < end) {
+			out->candidates++;
+			if (vmfs_source_contains(src, h, sizeof(header))) {
+				vmfs_status st = vmfs_source_read(src, h, header, sizeof(header), err);
+				if (st != VMFS_OK)
+					return st;
+				out->bytes_read += sizeof(header);
+				if (vmfs_scan_header_plausible(header, sizeof(header)))
+					remember(found, h);
+				else if (vmfs_le32(header) == VMFS_LVM_MAGIC)
+					out->rejected++;
+			}
+			h = h == esx3 ? 2 * MIB : h + MIB;
+		}
+		pos = end;
+	}
+	return VMFS_OK;
+}
+
+/* Deep mode: sequential reads of large blocks over the data, every aligned
+ * offset compared with the magic. */
+static vmfs_status deep(vmfs_source *src, const vmfs_scan_options *options, unsigned alignment,
+			vmfs_scan_result *out, candidates *found, vmfs_error *err)
+{
+	uint8_t *block = malloc(VMFS_SCAN_BLOCK);
+	if (!block)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET, "out of memory");
+	uint64_t start, end, pos = 0, size = vmfs_source_size(src);
+	vmfs_status st = VMFS_OK;
+	while (st == VMFS_OK && next_data(src, pos, &start, &end)) {
+		out->data_bytes += end - start;
+		uint64_t at = start / alignment * alignment;
+		while (st == VMFS_OK && at < end) {
+			size_t len = end - at < VMFS_SCAN_BLOCK ? (size_t)(end - at) : VMFS_SCAN_BLOCK;
+			st = vmfs_source_read(src, at, block, len, err);
+			if (st != VMFS_OK)
+				break;
+			out->bytes_read += len;
+			for (size_t off = 0; off + 4 <= len; off += alignment) {
+				if (vmfs_le32(block + off) != VMFS_LVM_MAGIC || at + off < VMFS_LVM_HEADER_OFFSET)
+					continue;
+				out->candidates++;
+				uint8_t header[VMFS_LVM_HEADER_DEFINED];
+				const uint8_t *h = block + off;
+				if (off + sizeof(header) > len) {
+					/* The header straddles two blocks: read it on its own. */
+					if (!vmfs_source_contains(src, at + off, sizeof(header)))
+						continue;
+					st = vmfs_source_read(src, at + off, header, sizeof(header), err);
+					if (st != VMFS_OK)
+						break;
+					h = header;
+				}
+				if (vmfs_scan_header_plausible(h, sizeof(header)))
+					remember(found, at + off);
+				else
+					out->rejected++;
+			}
+			at += len;
+			if (options->progress)
+				options->progress(options->progress_context, at, size);
+		}
+		pos = end;
+	}
+	free(block);
+	return st;
+}
+
+vmfs_status vmfs_scan(vmfs_source *src, const vmfs_scan_options *options, vmfs_scan_result *out,
+		      vmfs_error *err)
+{
+	static const vmfs_scan_options defaults = { 0 };
+	if (!options)
+		options = &defaults;
+	memset(out, 0, sizeof(*out));
+	unsigned alignment = options->alignment ? options->alignment : vmfs_source_sector_size(src);
+	if (alignment < 512 || (alignment & (alignment - 1)))
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, vmfs_source_path(src), VMFS_NO_OFFSET,
+				      "scan alignment %u is not a power of two of at least 512", alignment);
+	candidates *found = calloc(1, sizeof(*found));
+	if (!found)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET, "out of memory");
+	vmfs_status st = options->deep ? deep(src, options, alignment, out, found, err) : probe(src, out, found, err);
+	for (size_t i = 0; st == VMFS_OK && i < found->count; i++) {
+		vmfs_scan_hit *hit = &out->hits[out->count];
+		hit->header_offset = found->offsets[i];
+		hit->partition_offset = found->offsets[i] - VMFS_LVM_HEADER_OFFSET;
+		vmfs_error probe_err;
+		st = vmfs_device_read(src, hit->partition_offset, 0, &hit->device, &probe_err);
+		if (st == VMFS_OK)
+			out->count++;
+		else if (st == VMFS_ERR_NOT_FOUND)
+			st = VMFS_OK;
+		else if (err)
+			*err = probe_err;
+	}
+	out->hits_dropped = found->dropped;
+	free(found);
+	if (st != VMFS_OK)
+		vmfs_scan_result_free(out);
+	return st;
+}
+
+void vmfs_scan_result_free(vmfs_scan_result *result)
+{
+	for (size_t i = 0; i < result->count; i++)
+		vmfs_device_free(result->hits[i].device);
+	result->count = 0;
+}
