@@ -129,8 +129,14 @@ lint-man:
 demo: all $(FIX_BIN)
 	@BUILD=$(BUILD) tests/demo.sh
 
-bench: all $(FIX_BIN)
-	@echo "no benchmarks yet (vmfs-restore scan benchmarks arrive with issue 3)"
+BENCH_BIN   := $(BUILD)/bench/scan-bench
+$(BENCH_BIN): $(BUILD)/obj/bench/scan-bench.o $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench: all $(FIX_BIN) $(BENCH_BIN)
+	@BUILD=$(BUILD) bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/vmfs $(DESTDIR)$(PKGCONFIGDIR)
@@ -156,7 +162,7 @@ uninstall:
 # Installs everything needed on a fresh Debian machine. Safe to run twice.
 DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
                 libjson-c-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
-                xz-utils gzip man-db groff-base valgrind
+                xz-utils gzip man-db groff-base valgrind bc
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
