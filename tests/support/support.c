@@ -167,7 +167,7 @@ void dd_copy(const char *in, const char *out, const char *bs, const char *operan
 	snprintf(if_arg, sizeof(if_arg), "if=%s", in);
 	snprintf(of_arg, sizeof(of_arg), "of=%s", out);
 	snprintf(bs_arg, sizeof(bs_arg), "bs=%s", bs);
-	const char *argv[] = { "/bin/dd", "status=none", "conv=sparse", bs_arg, operand, if_arg, of_arg, NULL };
+	const char *argv[] = { "/bin/dd", "status=none", "conv=sparse,notrunc", bs_arg, operand, if_arg, of_arg, NULL };
 	tool_result r = run_argv(argv);
 	int status = r.status;
 	tool_result_free(&r);

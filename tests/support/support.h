@@ -28,7 +28,7 @@ const char *tmp_path(const char *name);
  * message naming the image). */
 const char *corpus_image(const char *name);
 
-/* Copies in to out with dd (sparse), adding one dd operand such as
+/* Copies in into out with dd (sparse, never truncating out), adding one dd operand such as
  * "skip=4096" or "seek=3"; fails the test when dd fails. */
 void dd_copy(const char *in, const char *out, const char *bs, const char *operand);
 

@@ -1,0 +1,191 @@
+#include "vmfs/plan.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MBR_MAX_SECTORS 0xFFFFFFFFull /* 32-bit LBA and length fields (2.1) */
+#define TWO_TIB (2ull << 40)
+
+const char *vmfs_plan_state_name(vmfs_plan_state state)
+{
+	switch (state) {
+	case VMFS_PLAN_PRESENT: return "present";
+	case VMFS_PLAN_ADD: return "add";
+	case VMFS_PLAN_REPLACE: return "replace";
+	case VMFS_PLAN_STALE: return "stale";
+	case VMFS_PLAN_CONFLICT: return "conflict";
+	case VMFS_PLAN_UNFIT: return "unfit";
+	}
+	return "unknown";
+}
+
+/* Partition length from the LVM header (2.3), provided every used PE lies
+ * inside it; else the extent end, which the data needs at least. */
+static uint64_t device_bytes(const vmfs_device *dev)
+{
+	uint64_t end = dev->lvm.total_bytes;
+	for (size_t i = 0; i < dev->num_extents; i++) {
+		uint64_t pe_end = dev->extents[i].pe.p_offset + dev->extents[i].pe.length;
+		if (pe_end >= dev->extents[i].pe.p_offset && pe_end > end)
+			end = pe_end;
+	}
+	return end;
+}
+
+static bool overlaps(uint64_t a_start, uint64_t a_size, uint64_t b_start, uint64_t b_size)
+{
+	return a_start < b_start + b_size && b_start < a_start + a_size;
+}
+
+/* The newer of two overlapping devices: later modification, then later
+ * creation, then higher generation (section 3.1 fields). */
+static bool newer(const vmfs_device *a, const vmfs_device *b)
+{
+	if (a->lvm.mod_time_us != b->lvm.mod_time_us)
+		return a->lvm.mod_time_us > b->lvm.mod_time_us;
+	if (a->lvm.init_time_us != b->lvm.init_time_us)
+		return a->lvm.init_time_us > b->lvm.init_time_us;
+	return a->lvm.generation > b->lvm.generation;
+}
+
+static void choose_label(const vmfs_ptable *current, const vmfs_scan_result *scan, const vmfs_plan_options *options,
+			 uint64_t disk_bytes, vmfs_plan *out)
+{
+	bool have = strcmp(current->label, "dos") == 0 || strcmp(current->label, "gpt") == 0;
+	if (options->table) {
+		snprintf(out->label, sizeof(out->label), "%s", strcmp(options->table, "mbr") == 0 ? "dos" : options->table);
+		out->new_label = !have || strcmp(out->label, current->label) != 0;
+		snprintf(out->why_label, sizeof(out->why_label), "table type %s requested", out->label);
+		return;
+	}
+	if (have) {
+		snprintf(out->label, sizeof(out->label), "%s", current->label);
+		snprintf(out->why_label, sizeof(out->why_label), "the disk's %s table is kept; only missing entries are added",
+			 current->label);
+		return;
+	}
+	/* No table: what ESXi would have written (2.4 step 3). */
+	bool vmfs3_only = scan->count > 0;
+	for (size_t i = 0; i < scan->count; i++)
+		vmfs3_only &= scan->hits[i].device->lvm.major == 3;
+	out->new_label = true;
+	if (vmfs3_only && disk_bytes <= TWO_TIB) {
+		snprintf(out->label, sizeof(out->label), "dos");
+		snprintf(out->why_label, sizeof(out->why_label), "no table: MBR, as ESX 3.x wrote for VMFS3");
+	} else {
+		snprintf(out->label, sizeof(out->label), "gpt");
+		snprintf(out->why_label, sizeof(out->why_label), "no table: GPT, as ESXi writes for %s",
+			 disk_bytes > TWO_TIB ? "disks over 2 TiB" : "VMFS5/6");
+	}
+}
+
+vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, const vmfs_scan_result *scan,
+			   const vmfs_plan_options *options, vmfs_plan *out, vmfs_error *err)
+{
+	static const vmfs_plan_options defaults = { 0 };
+	if (!options)
+		options = &defaults;
+	memset(out, 0, sizeof(*out));
+	if (options->table && strcmp(options->table, "gpt") && strcmp(options->table, "dos") && strcmp(options->table, "mbr"))
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, vmfs_source_path(src), VMFS_NO_OFFSET,
+				      "table type \"%s\" is none of gpt, mbr, dos", options->table);
+	if (options->replace && !options->force)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, vmfs_source_path(src), VMFS_NO_OFFSET,
+				      "--replace needs --force");
+	out->sector_size = current->sector_size ? current->sector_size : 512;
+	out->disk_sectors = vmfs_source_size(src) / out->sector_size;
+	choose_label(current, scan, options, vmfs_source_size(src), out);
+	const bool keep_entries = !out->new_label;
+	const bool gpt = strcmp(out->label, "gpt") == 0;
+	/* Usable range: GPT keeps its first/last usable LBAs (34 .. n-34 for a new
+	 * 512-byte-sector table); MBR needs sector 0 only. */
+	uint64_t entry_sectors = 16384 / out->sector_size;
+	uint64_t first_usable = gpt ? 2 + entry_sectors : 1;
+	uint64_t last_usable = gpt ? out->disk_sectors - 2 - entry_sectors : out->disk_sectors - 1;
+	if (gpt && keep_entries && current->last_lba) {
+		first_usable = current->first_lba;
+		last_usable = current->last_lba;
+	}
+
+	size_t next_number = 1;
+	if (keep_entries)
+		for (size_t i = 0; i < current->count; i++)
+			if (current->parts[i].number >= next_number)
+				next_number = current->parts[i].number + 1;
+
+	for (size_t i = 0; i < scan->count && out->count < VMFS_SCAN_MAX_HITS; i++) {
+		const vmfs_device *dev = scan->hits[i].device;
+		vmfs_plan_entry *e = &out->entries[out->count++];
+		e->device = dev;
+		e->start = dev->offset / out->sector_size;
+		uint64_t bytes = device_bytes(dev);
+		e->size = (bytes + out->sector_size - 1) / out->sector_size;
+		if (dev->offset % out->sector_size) {
+			e->state = VMFS_PLAN_UNFIT;
+			snprintf(e->reason, sizeof(e->reason), "partition start 0x%" PRIx64 " is not on a %u-byte sector",
+				 dev->offset, out->sector_size);
+			continue;
+		}
+		if (bytes != dev->lvm.total_bytes)
+			snprintf(e->reason, sizeof(e->reason), "PE table reaches past totalBytes: length from the extents");
+		/* Stale: overlaps a newer volume found by the scan. */
+		for (size_t j = 0; j < scan->count; j++) {
+			const vmfs_device *other = scan->hits[j].device;
+			if (other == dev || !overlaps(dev->offset, bytes, other->offset, device_bytes(other)) || !newer(other, dev))
+				continue;
+			e->state = VMFS_PLAN_STALE;
+			snprintf(e->reason, sizeof(e->reason),
+				 "overlaps the newer volume at 0x%" PRIx64 " (modified later): an older header left inside it",
+				 other->offset);
+			break;
+		}
+		if (e->state == VMFS_PLAN_STALE)
+			continue;
+		if (e->start < first_usable || e->start + e->size - 1 > last_usable || (!gpt && (e->start > MBR_MAX_SECTORS ||
+		    e->size > MBR_MAX_SECTORS))) {
+			e->state = VMFS_PLAN_UNFIT;
+			snprintf(e->reason, sizeof(e->reason),
+				 "sectors %" PRIu64 "..%" PRIu64 " do not fit the %s usable range %" PRIu64 "..%" PRIu64 "%s",
+				 e->start, e->start + e->size - 1, gpt ? "gpt" : "dos", first_usable, last_usable,
+				 gpt ? "" : " (or the 32-bit MBR fields)");
+			continue;
+		}
+		/* Against the entries the table keeps. */
+		e->state = VMFS_PLAN_ADD;
+		for (size_t k = 0; keep_entries && k < current->count; k++) {
+			const vmfs_partition *p = &current->parts[k];
+			if (p->start == e->start && p->size == e->size && p->vmfs) {
+				e->state = VMFS_PLAN_PRESENT;
+				e->number = p->number;
+				snprintf(e->reason, sizeof(e->reason), "partition %zu already holds this volume", p->number);
+				break;
+			}
+			if (!overlaps(p->start, p->size, e->start, e->size))
+				continue;
+			if (options->force && options->replace == p->number) {
+				e->state = VMFS_PLAN_REPLACE;
+				e->number = p->number;
+				e->other = p->number;
+				snprintf(e->reason, sizeof(e->reason), "replaces partition %zu (%s, sectors %" PRIu64 "..%" PRIu64
+					 ") as --force --replace %zu asks", p->number, p->type_name, p->start,
+					 p->start + p->size - 1, p->number);
+				continue;
+			}
+			e->state = VMFS_PLAN_CONFLICT;
+			e->other = p->number;
+			snprintf(e->reason, sizeof(e->reason),
+				 "overlaps partition %zu (%s, sectors %" PRIu64 "..%" PRIu64 "): %s; use --force --replace %zu "
+				 "only if that partition is expendable", p->number, p->type_name, p->start, p->start + p->size - 1,
+				 p->vmfs ? "a VMFS entry with another start or length" : "a newer partition over the VMFS area",
+				 p->number);
+			out->blocked = true;
+			break;
+		}
+		if (e->state == VMFS_PLAN_ADD)
+			e->number = next_number++;
+		if (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE)
+			out->changes++;
+	}
+	return VMFS_OK;
+}
