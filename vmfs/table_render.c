@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 /* Label areas for a disk of n sectors of size s: sector 0, LBA 1 .. 1 +
  * entry sectors (primary GPT header and 128 x 128-byte entries), and the last
@@ -23,6 +24,20 @@ static size_t label_areas(uint64_t n, unsigned s, vmfs_byte_change *areas)
 						     NULL, NULL };
 	}
 	return count;
+}
+
+/* GPT GUIDs derived from what is being restored (libuuid's name-based SHA-1
+ * GUIDs): the dry run shows exactly the bytes a later --write produces, and a
+ * rerun writes the same table. VMFS references no GPT GUID (2.4). */
+static void derived_guid(const char *kind, const vmfs_device *dev, uint64_t disk_bytes, char out[37])
+{
+	static const char namespace_text[] = "3c1d1f7e-6f0a-4b8e-9a57-766d66737273"; /* this project's namespace */
+	uuid_t ns, guid;
+	char name[96], device_uuid[VMFS_UUID_TEXT_LEN + 1];
+	uuid_parse(namespace_text, ns);
+	snprintf(name, sizeof(name), "%s:%s:%" PRIu64, kind, vmfs_uuid_format(&dev->lvm.device_uuid, device_uuid), disk_bytes);
+	uuid_generate_sha1(guid, ns, name, strlen(name));
+	uuid_unparse_upper(guid, out);
 }
 
 static int quiet_ask(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)
@@ -72,6 +87,23 @@ static vmfs_status apply_plan(int fd, const char *path, const vmfs_plan *plan, c
 			st = fdisk_error(err, path, "creating the label", rc);
 			goto out;
 		}
+		const vmfs_device *first = NULL;
+		for (size_t i = 0; i < plan->count && !first; i++)
+			if (plan->entries[i].state == VMFS_PLAN_ADD || plan->entries[i].state == VMFS_PLAN_REPLACE)
+				first = plan->entries[i].device;
+		char id[40];
+		if (gpt && first) {
+			derived_guid("disk", first, plan->disk_sectors * plan->sector_size, id);
+		} else if (first) {
+			/* MBR disk signature: 32 bits of the same derivation. */
+			char guid[37];
+			derived_guid("mbr", first, plan->disk_sectors * plan->sector_size, guid);
+			snprintf(id, sizeof(id), "0x%.8s", guid);
+		}
+		if (first && (rc = fdisk_set_disklabel_id_from_string(cxt, id))) {
+			st = fdisk_error(err, path, "setting the disk identifier", rc);
+			goto out;
+		}
 		if (!gpt)
 			fdisk_set_first_lba(cxt, 1); /* ESX 3.x partitions start at sector 128 */
 	}
@@ -102,7 +134,15 @@ static vmfs_status apply_plan(int fd, const char *path, const vmfs_plan *plan, c
 		 * grain or rejects the entry silently. */
 		if ((rc = fdisk_partition_set_start(pa, e->start)) || (rc = fdisk_partition_set_size(pa, e->size)) ||
 		    (rc = fdisk_partition_size_explicit(pa, 1)) || (rc = fdisk_partition_set_partno(pa, e->number - 1)) ||
-		    (rc = fdisk_partition_set_type(pa, type)) || (rc = fdisk_add_partition(cxt, pa, NULL)))
+		    (rc = fdisk_partition_set_type(pa, type)))
+			st = fdisk_error(err, path, "describing the partition", rc);
+		if (st == VMFS_OK && gpt) {
+			char guid[37];
+			derived_guid("partition", e->device, plan->disk_sectors * plan->sector_size, guid);
+			if ((rc = fdisk_partition_set_uuid(pa, guid)))
+				st = fdisk_error(err, path, "setting the partition GUID", rc);
+		}
+		if (st == VMFS_OK && (rc = fdisk_add_partition(cxt, pa, NULL)))
 			st = fdisk_error(err, path, "adding the partition", rc);
 		fdisk_unref_partition(pa);
 		/* Read it back: libfdisk must not have moved or resized it. */
