@@ -43,4 +43,10 @@ done
 vg "$inspect" --vml vml.0200030000600144f07ed404000000496ff8cd0003434f4d535441:1 vmhba0:C0:T4:L0 naa.5005076719d163d8 vml.zz
 vg "$inspect" --json --vml t10.ATA_____WDC_WD10EFRX_____WD2DWCC4J1234567:3 eui.0123456789abcdef
 vg "$inspect" --no-such-option
-echo "valgrind-check: $runs runs of vmfs-inspect, no memory errors or leaks"
+restore="$build/bin/vmfs-restore"
+"$mkf" disk --table gpt --disk-size 1G --vol lvm=6,start=2048,entry=0 "$work/deleted.img"
+for input in "$work/deleted.img" "$work/mbr.img" "$work/two.img" "$work/random.img" "$work/empty.img" "$work/dir"; do
+	vg "$restore" "$input"
+	vg "$restore" --json --deep "$input"
+done
+echo "valgrind-check: $runs runs of vmfs-inspect and vmfs-restore, no memory errors or leaks"
