@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *wiped_gpt_disk(void)
 {
@@ -107,12 +108,145 @@ Test(restore_cli, errors_and_usage)
 	r = run_tool("vmfs-restore", "--table", "bsd", dir, NULL);
 	cr_assert_eq(r.status, 3);
 	tool_result_free(&r);
+	r = run_tool("vmfs-restore", "--write", "--undo", "x.undo", dir, NULL);
+	cr_assert_eq(r.status, 3, "--write with --undo");
+	tool_result_free(&r);
+}
+
+/* Applies the label-area bytes of `restored` to a copy of `damaged`: equal
+ * to `restored` exactly when nothing outside those areas changed. */
+static void assert_only_label_areas_changed(const char *damaged, const char *restored, uint64_t disk_bytes)
+{
+	const char *check = tmp_path("check.img");
+	unlink(check);
+	dd_copy(damaged, check, "1M", "count=100000");
+	const uint64_t areas[][2] = { { 0, 34 * 512 }, { disk_bytes - 33 * 512, 33 * 512 } };
+	static uint8_t buf[34 * 512];
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(restored, "rb");
+		cr_assert_not_null(f);
+		cr_assert_eq(fseeko(f, (off_t)areas[i][0], SEEK_SET), 0);
+		cr_assert_eq(fread(buf, 1, areas[i][1], f), areas[i][1]);
+		fclose(f);
+		patch_file(check, areas[i][0], buf, areas[i][1]);
+	}
+	cr_assert(files_equal(check, restored), "bytes outside the table areas changed");
+}
+
+/* Write, verify with independent readers, undo byte for byte. */
+static void write_and_undo(const char *disk, uint64_t disk_bytes, const char *extra1, const char *extra2,
+			   uint64_t expect_start, const char *expect_label)
+{
+	const char *damaged = tmp_path("damaged.copy");
+	const char *undo = tmp_path("restore.undo");
+	unlink(damaged);
+	unlink(undo);
+	dd_copy(disk, damaged, "1M", "count=100000");
+	tool_result r = extra1 ? run_tool("vmfs-restore", "--write", "--undo-file", undo, extra1, extra2, disk, NULL)
+			       : run_tool("vmfs-restore", "--write", "--undo-file", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "write: %s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.out, "Undo file saved (fsynced)"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "Written, synced and verified"), "%s", r.out);
+	tool_result_free(&r);
+
+	r = run_tool("vmfs-inspect", "--json", disk, NULL);
+	cr_assert_eq(r.status, 0, "inspect after write: %s", r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert(json_object_get_boolean(jpath(doc, "volumes[0].in_partition_table")));
+	cr_assert_eq(ju64_at(doc, "partition_table.partitions[0].start"), expect_start);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.label"), expect_label);
+	char value[64];
+	cr_assert(blkid_value(disk, expect_start * 512, "UUID_SUB", value, sizeof(value)));
+	cr_assert_str_eq(value, jstr_at(doc, "volumes[0].lvm.device_uuid"));
+	json_object_put(doc);
+	tool_result_free(&r);
+	assert_only_label_areas_changed(damaged, disk, disk_bytes);
+
+	/* A second dry run finds nothing left to do. */
+	r = run_tool("vmfs-restore", disk, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "Nothing to change"), "%s", r.out);
+	tool_result_free(&r);
+
+	r = run_tool("vmfs-restore", "--undo", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "undo: %s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(disk, damaged), "--undo did not restore the damaged image byte for byte");
+}
+
+Test(restore_write, vmfs6_both_gpt_copies_wiped)
+{
+	write_and_undo(wiped_gpt_disk(), 1ull << 30, NULL, NULL, 2048, "lost");
+}
+
+Test(restore_write, vmfs3_mbr_sector0_zeroed)
+{
+	const char *disk = tmp_path("v3.img");
+	mkfixture("disk", "--table", "mbr", "--disk-size", "700M", "--vol", "lvm=3,start=128,label=three", disk, NULL);
+	uint8_t zero[512] = { 0 };
+	patch_file(disk, 0, zero, sizeof(zero));
+	write_and_undo(disk, 700ull << 20, NULL, NULL, 128, "three");
+	const char *sfdisk[] = { "/usr/sbin/sfdisk", "-d", disk, NULL };
+	tool_result r = run_argv(sfdisk);
+	cr_assert_neq(r.status, 0, "after --undo the MBR is gone again: %s", r.out);
+	tool_result_free(&r);
+}
+
+Test(restore_write, vmfs5_gpt_entry_deleted)
+{
+	const char *disk = tmp_path("v5.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=5,start=2048,entry=0,label=five", disk, NULL);
+	write_and_undo(disk, 1ull << 30, NULL, NULL, 2048, "five");
+}
+
+Test(restore_write, linux_partition_over_vmfs_needs_force_replace)
+{
 	const char *disk = wiped_gpt_disk();
-	const char *copy = tmp_path("copy.img");
+	uint8_t mbr[512] = { 0 };
+	mbr[0x1BE + 4] = 0x83;
+	mbr[0x1BE + 9] = 0x08;
+	mbr[0x1BE + 13] = 0x20; mbr[0x1BE + 14] = 0x03;
+	mbr[0x1FE] = 0x55; mbr[0x1FF] = 0xAA;
+	patch_file(disk, 0, mbr, sizeof(mbr));
+	const char *copy = tmp_path("before.copy");
 	dd_copy(disk, copy, "1M", "count=1024");
-	r = run_tool("vmfs-restore", "--write", disk, NULL);
-	cr_assert_eq(r.status, 3, "--write is refused until the write path exists");
-	cr_assert_not_null(strstr(r.err, "nothing was written"));
+	tool_result r = run_tool("vmfs-restore", "--write", "--undo-file", tmp_path("never.undo"), disk, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "nothing written"), "%s", r.err);
 	tool_result_free(&r);
 	cr_assert(files_equal(disk, copy));
+	write_and_undo(disk, 1ull << 30, "--force", "--replace=1", 2048, "lost");
+}
+
+Test(restore_write, corpus_vmfs5_table_wiped)
+{
+	const char *image = corpus_image("vmfs5-dissect.bin");
+	const char *disk = tmp_path("corpus5.img");
+	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "512M", "--image", image, disk, NULL);
+	static uint8_t zero[34 * 512];
+	patch_file(disk, 0, zero, sizeof(zero));
+	patch_file(disk, (512ull << 20) - 33 * 512, zero, 33 * 512);
+	write_and_undo(disk, 512ull << 20, NULL, NULL, 2048, "VMFS5 Test");
+}
+
+Test(restore_write, undo_refuses_another_target)
+{
+	const char *disk = wiped_gpt_disk();
+	const char *undo = tmp_path("a.undo");
+	tool_result r = run_tool("vmfs-restore", "--write", "--undo-file", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	const char *other = tmp_path("other.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=6", other, NULL);
+	const char *copy = tmp_path("other.copy");
+	dd_copy(other, copy, "1M", "count=4096");
+	r = run_tool("vmfs-restore", "--undo", undo, other, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "not restored"), "%s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(other, copy), "a refused undo changed the target");
+	/* The undo file is never overwritten by a later write. */
+	r = run_tool("vmfs-restore", "--write", "--undo-file", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "nothing to change: %s", r.err);
+	tool_result_free(&r);
 }

@@ -8,18 +8,29 @@
 #include "vmfs/scan.h"
 #include "vmfs/source.h"
 #include "vmfs/table_render.h"
+#include "vmfs/undo.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *prog = "vmfs-restore";
 
 struct restore_control {
 	bool json, quiet, deep, write;
 	unsigned sector_size;
+	const char *undo_file;      /* --undo-file: where to save the undo data */
+	const char *undo;           /* --undo: restore PATH from this file */
 	vmfs_plan_options plan;
 };
 
@@ -30,12 +41,19 @@ static void usage(void)
 	       "\n"
 	       "Find VMFS volumes whose partition table entry was deleted or lost, and show the\n"
 	       "table that brings them back: each volume found, the entry that would hold it,\n"
-	       "and the exact bytes that would change. Nothing is written (dry run).\n"
+	       "and the exact bytes that would change. Nothing is written unless --write.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -d, --deep             look at every sector, not only the usual partition starts\n"
 	       "  -t, --table gpt|mbr    table type for a disk without a usable table\n"
-	       "  -f, --force            with --replace: allow replacing a conflicting partition\n"
+	       "  -w, --write            write the table: undo file first (fsynced), then write,\n"
+	       "                         fsync, read back, re-read the table and probe the volumes;\n"
+	       "                         any failure rolls back from the undo file\n"
+	       "  -u, --undo-file FILE   where to save the undo data (default: ./vmfs-restore-NAME-TIME.undo)\n"
+	       "      --undo FILE        put back the bytes saved in FILE (refused when PATH is not the\n"
+	       "                         target it was made for, unless --force)\n"
+	       "  -f, --force            with --replace: allow replacing a conflicting partition;\n"
+	       "                         with --undo: restore even if PATH changed since\n"
 	       "  -r, --replace N        the existing partition a volume's entry may replace\n"
 	       "  -b, --sector-size N    logical sector size of an image: 512 or 4096\n"
 	       "  -j, --json             one JSON document on stdout\n"
@@ -43,7 +61,8 @@ static void usage(void)
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
-	       "Exit status: 0 volumes found; 1 none found; 2 error; 3 bad usage.\n"
+	       "Exit status: 0 volumes found (and written with --write); 1 none found; 2 error\n"
+	       "(nothing written, or rolled back); 3 bad usage.\n"
 	       "See vmfs-restore(1).\n", prog);
 }
 
@@ -172,6 +191,211 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 		print_byte_diff(&render->changes[i]);
 }
 
+/* Opens the target for writing: O_EXCL on a block device (the kernel refuses
+ * when it or a partition of it is in use), an exclusive lock on a file. */
+static int open_target(const char *path, bool *block, vmfs_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "cannot stat: %s", strerror(errno));
+		return -1;
+	}
+	*block = S_ISBLK(st.st_mode);
+	int fd = open(path, O_RDWR | O_CLOEXEC | (*block ? O_EXCL : 0));
+	if (fd < 0) {
+		vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "cannot open for writing: %s%s", strerror(errno),
+			       errno == EBUSY ? " (the device or one of its partitions is in use)" : "");
+		return -1;
+	}
+	if (!*block && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "another process holds a lock on it");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint64_t fd_size(int fd, bool block)
+{
+	uint64_t size = 0;
+	struct stat st;
+	if (block)
+		return ioctl(fd, BLKGETSIZE64, &size) == 0 ? size : 0;
+	return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static void default_undo_path(const char *target, char *out, size_t len)
+{
+	const char *base = strrchr(target, '/');
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, len, "vmfs-restore-%s-%s.undo", base ? base + 1 : target, stamp);
+}
+
+/* After the write: the table must hold every planned entry and each volume
+ * must decode through its partition without an error finding. */
+static vmfs_status verify_written(const char *path, const vmfs_plan *plan, vmfs_error *err)
+{
+	vmfs_source *src;
+	vmfs_ptable table;
+	vmfs_status st = vmfs_source_open(path, &src, err);
+	if (st != VMFS_OK)
+		return st;
+	st = vmfs_ptable_read(src, plan->sector_size, &table, err);
+	for (size_t i = 0; st == VMFS_OK && i < plan->count; i++) {
+		const vmfs_plan_entry *e = &plan->entries[i];
+		if (e->state != VMFS_PLAN_ADD && e->state != VMFS_PLAN_REPLACE)
+			continue;
+		const vmfs_partition *found = NULL;
+		for (size_t k = 0; k < table.count; k++)
+			if (table.parts[k].number == e->number)
+				found = &table.parts[k];
+		if (!found || found->start != e->start || found->size != e->size || !found->vmfs) {
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, e->start * plan->sector_size,
+					    "after writing, partition %zu is not the VMFS entry at sectors %" PRIu64 "+%" PRIu64,
+					    e->number, e->start, e->size);
+			break;
+		}
+		vmfs_device *dev = NULL;
+		st = vmfs_device_read(src, found->start * plan->sector_size, found->size * plan->sector_size, &dev, err);
+		if (st == VMFS_OK && vmfs_device_has_errors(dev))
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, dev->header_offset,
+					    "the volume in partition %zu reports errors after writing: %s", e->number,
+					    dev->findings.items[0].message);
+		vmfs_device_free(dev);
+	}
+	vmfs_ptable_free(&table);
+	vmfs_source_close(src);
+	return st;
+}
+
+/* --write: undo file (fsynced) before the first byte changes; write, fsync,
+ * read back; verify; roll back on any failure. */
+static int write_plan(const struct restore_control *ctl, const char *path, uint64_t scanned_size, const vmfs_plan *plan,
+		      const vmfs_table_render *render)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	bool block = false;
+	int fd = open_target(path, &block, &err);
+	if (fd < 0) {
+		cli_print_error(prog, &err);
+		return EXIT_ERROR;
+	}
+	int status = EXIT_ERROR;
+	vmfs_undo undo = { 0 };
+	char undo_path[4096];
+	if (ctl->undo_file)
+		snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
+	else
+		default_undo_path(path, undo_path, sizeof(undo_path));
+	uint64_t size = fd_size(fd, block);
+	vmfs_status st = VMFS_OK;
+	if (size != scanned_size)
+		st = vmfs_error_set(&err, VMFS_ERR_FORMAT, path, VMFS_NO_OFFSET,
+				    "the target is %" PRIu64 " bytes now, %" PRIu64 " when it was scanned: refusing to write",
+				    size, scanned_size);
+	if (st == VMFS_OK)
+		st = vmfs_undo_init(&undo, path, size, plan->sector_size, block ? VMFS_UNDO_TARGET_BLOCK : VMFS_UNDO_TARGET_FILE,
+				    "vmfs-restore " VMFS_VERSION, "partition table rebuild", &err);
+	for (size_t i = 0; st == VMFS_OK && i < render->count; i++)
+		st = vmfs_undo_add(&undo, render->changes[i].offset, render->changes[i].new_data, render->changes[i].length, &err);
+	if (st == VMFS_OK)
+		st = vmfs_undo_capture(fd, path, &undo, &err);
+	/* The bytes in place must still be the ones the plan was made from. */
+	for (size_t i = 0; st == VMFS_OK && i < render->count; i++)
+		if (memcmp(undo.regions[i].old_data, render->changes[i].old_data, render->changes[i].length) != 0)
+			st = vmfs_error_set(&err, VMFS_ERR_FORMAT, path, render->changes[i].offset,
+					    "the %s changed since it was scanned: refusing to write", render->changes[i].area);
+	if (st == VMFS_OK)
+		st = vmfs_undo_save(undo_path, &undo, &err);
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
+		goto out;
+	}
+	if (!ctl->quiet && !ctl->json)
+		printf("\nUndo file saved (fsynced): %s\n", undo_path);
+	st = vmfs_undo_write_new(fd, path, &undo, &err);
+	if (st == VMFS_OK)
+		st = verify_written(path, plan, &err);
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		vmfs_error rollback;
+		if (vmfs_undo_apply(fd, path, &undo, &rollback) == VMFS_OK) {
+			fprintf(stderr, "%s: %s: rolled back from %s: the target holds its previous bytes again\n", prog, path,
+				undo_path);
+		} else {
+			cli_print_error(prog, &rollback);
+			fprintf(stderr, "%s: %s: ROLLBACK FAILED: run 'vmfs-restore --undo %s %s'\n", prog, path, undo_path, path);
+		}
+		goto out;
+	}
+	if (block && ioctl(fd, BLKRRPART) != 0)
+		fprintf(stderr, "%s: %s: the kernel did not re-read the table (%s); it will at the next rescan\n", prog, path,
+			strerror(errno));
+	if (!ctl->quiet && !ctl->json)
+		printf("Written, synced and verified: %zu area(s); volumes probed through their new partitions.\n"
+		       "To undo: vmfs-restore --undo %s %s\n", render->count, undo_path, path);
+	status = EXIT_OK;
+out:
+	vmfs_undo_free(&undo);
+	if (close(fd) != 0 && status == EXIT_OK) {
+		fprintf(stderr, "%s: %s: close failed: %s\n", prog, path, strerror(errno));
+		status = EXIT_ERROR;
+	}
+	return status;
+}
+
+/* --undo FILE PATH: put back the saved bytes, after checking that PATH is the
+ * target the file was made for. */
+static int run_undo(const struct restore_control *ctl, const char *path)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	vmfs_undo undo = { 0 };
+	vmfs_status st = vmfs_undo_load(ctl->undo, &undo, &err);
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		return EXIT_ERROR;
+	}
+	bool block = false;
+	int fd = open_target(path, &block, &err);
+	if (fd < 0) {
+		cli_print_error(prog, &err);
+		vmfs_undo_free(&undo);
+		return EXIT_ERROR;
+	}
+	unsigned sector = undo.sector_size;
+	int logical = 0;
+	if (block && ioctl(fd, BLKSSZGET, &logical) == 0)
+		sector = (unsigned)logical;
+	vmfs_undo_state *states = calloc(undo.count ? undo.count : 1, sizeof(*states));
+	st = states ? vmfs_undo_check_target(fd, path, fd_size(fd, block), sector, &undo, ctl->plan.force, states, &err)
+		    : vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	if (st == VMFS_OK)
+		st = vmfs_undo_apply(fd, path, &undo, &err);
+	int status = EXIT_OK;
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		fprintf(stderr, "%s: %s: not restored\n", prog, path);
+		status = EXIT_ERROR;
+	} else if (!ctl->quiet) {
+		printf("Restored %zu area(s) of %s from %s (%s, %s), synced and verified.\n", undo.count, path, ctl->undo,
+		       undo.tool, undo.description);
+	}
+	if (block && st == VMFS_OK)
+		ioctl(fd, BLKRRPART);
+	free(states);
+	vmfs_undo_free(&undo);
+	if (close(fd) != 0 && status == EXIT_OK)
+		status = EXIT_ERROR;
+	return status;
+}
+
 static int run(const struct restore_control *ctl, const char *path)
 {
 	vmfs_source *src = NULL;
@@ -241,7 +465,7 @@ static int run(const struct restore_control *ctl, const char *path)
 			json_object_array_add(changes, c);
 		}
 		put(doc, "changes", changes);
-		put(doc, "written", json_object_new_boolean(false));
+		put(doc, "written", json_object_new_boolean(false)); /* at report time; see exit_status */
 		put(doc, "exit_status", json_object_new_int(status));
 		cli_print_json(doc);
 	} else if (!ctl->quiet) {
@@ -249,6 +473,20 @@ static int run(const struct restore_control *ctl, const char *path)
 	}
 	if (status == EXIT_NOTHING)
 		fprintf(stderr, "%s: %s: no VMFS volume found (%s scan)\n", prog, path, ctl->deep ? "deep" : "probe");
+	if (ctl->write && status == EXIT_OK) {
+		if (plan.blocked) {
+			fprintf(stderr, "%s: %s: a proposed entry conflicts with an existing partition: nothing written "
+				"(see the proposal; --force --replace N)\n", prog, path);
+			status = EXIT_ERROR;
+		} else if (plan.changes) {
+			uint64_t scanned_size = vmfs_source_size(src);
+			vmfs_source_close(src); /* the target is reopened for writing */
+			src = NULL;
+			status = write_plan(ctl, path, scanned_size, &plan, &render);
+		} else if (!ctl->quiet && !ctl->json) {
+			printf("Nothing to write.\n");
+		}
+	}
 out:
 	vmfs_table_render_free(&render);
 	vmfs_scan_result_free(&scan);
@@ -263,6 +501,8 @@ int main(int argc, char **argv)
 		{ "deep", no_argument, NULL, 'd' },
 		{ "table", required_argument, NULL, 't' },
 		{ "write", no_argument, NULL, 'w' },
+		{ "undo-file", required_argument, NULL, 'u' },
+		{ "undo", required_argument, NULL, 'U' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "replace", required_argument, NULL, 'r' },
 		{ "sector-size", required_argument, NULL, 'b' },
@@ -275,13 +515,15 @@ int main(int argc, char **argv)
 	struct restore_control ctl = { 0 };
 	uint64_t value;
 	int c;
-	while ((c = getopt_long(argc, argv, "dt:wfr:b:jqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dt:wu:fr:b:jqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': ctl.deep = true; break;
 		case 'w': ctl.write = true; break;
 		case 'f': ctl.plan.force = true; break;
 		case 'j': ctl.json = true; break;
 		case 'q': ctl.quiet = true; break;
+		case 'u': ctl.undo_file = optarg; break;
+		case 'U': ctl.undo = optarg; break;
 		case 't':
 			if (strcmp(optarg, "gpt") && strcmp(optarg, "mbr") && strcmp(optarg, "dos"))
 				return usage_error("invalid table type (gpt or mbr)", optarg);
@@ -313,13 +555,9 @@ int main(int argc, char **argv)
 				   optind >= argc ? "PATH" : argv[optind + 1]);
 	if (ctl.plan.replace && !ctl.plan.force)
 		return usage_error("--replace needs --force; partition", argv[optind]);
-	if (ctl.write) {
-		/* The write path (undo file, fsync, verify, roll back) is not in this build. */
-		fprintf(stderr, "%s: --write is not available yet in this version: nothing was written; "
-			"run without --write to see the table that would be written\n", prog);
-		return EXIT_USAGE;
-	}
-	int status = run(&ctl, argv[optind]);
+	if (ctl.undo && ctl.write)
+		return usage_error("--undo and --write exclude each other; undo file", ctl.undo);
+	int status = ctl.undo ? run_undo(&ctl, argv[optind]) : run(&ctl, argv[optind]);
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;
 	return status;
