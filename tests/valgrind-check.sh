@@ -49,4 +49,8 @@ for input in "$work/deleted.img" "$work/mbr.img" "$work/two.img" "$work/random.i
 	vg "$restore" "$input"
 	vg "$restore" --json --deep "$input"
 done
+cp --sparse=always "$work/deleted.img" "$work/write.img"
+vg "$restore" --write --undo-file "$work/write.undo" "$work/write.img"
+vg "$restore" --undo "$work/write.undo" "$work/write.img"
+cmp -s "$work/write.img" "$work/deleted.img" || { echo "valgrind-check: undo did not restore the image"; exit 1; }
 echo "valgrind-check: $runs runs of vmfs-inspect and vmfs-restore, no memory errors or leaks"
