@@ -84,7 +84,22 @@ static json_object *hex_json(const uint8_t *data, size_t len)
 	return o;
 }
 
-static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, const vmfs_scan_hit *hit)
+/* Spanned volumes (format reference 4.4): the members of this entry's LV that
+ * the scan found here, and how many are missing (their own disks). */
+static size_t members_present(const vmfs_scan_result *scan, const vmfs_device *dev)
+{
+	size_t present = 0;
+	for (size_t i = 0; i < scan->count; i++) {
+		const vmfs_device *other = scan->hits[i].device;
+		if (dev->primary && other->primary && vmfs_uuid_equal(&dev->primary->entry.lv_uuid, &other->primary->entry.lv_uuid) &&
+		    dev->primary->entry.snap_id == other->primary->entry.snap_id)
+			present++;
+	}
+	return present;
+}
+
+static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, const vmfs_scan_hit *hit,
+			       const vmfs_scan_result *scan)
 {
 	const vmfs_device *dev = e->device;
 	char uuid[VMFS_UUID_TEXT_LEN + 1], version[48], safe[600];
@@ -119,6 +134,14 @@ static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, 
 	put(o, "in_partition_table", json_object_new_boolean(e->state == VMFS_PLAN_PRESENT));
 	put(o, "conflicts_with", e->other ? json_object_new_uint64(e->other) : NULL);
 	put(o, "reason", json_object_new_string(fmt_safe_text(e->reason, safe, sizeof(safe))));
+	uint32_t devs = dev->primary ? dev->primary->entry.num_devs : 1;
+	json_object *members = json_object_new_object();
+	size_t present = members_present(scan, dev);
+	put(members, "num_devs", json_object_new_uint64(devs));
+	put(members, "present", json_object_new_uint64(present));
+	put(members, "missing", json_object_new_uint64(devs > present ? devs - present : 0));
+	put(members, "first_pe", dev->primary ? json_object_new_uint64(dev->primary->entry.first_pe) : NULL);
+	put(o, "members", members);
 	return o;
 }
 
@@ -168,6 +191,13 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 		printf("\n    device UUID %s", vmfs_uuid_format(&dev->lvm.device_uuid, uuid));
 		if (dev->primary)
 			printf(", LV UUID %s", vmfs_uuid_format(&dev->primary->entry.lv_uuid, uuid));
+		if (dev->primary && dev->primary->entry.num_devs > 1) {
+			size_t present = members_present(scan, dev);
+			printf("\n    spanned volume: %" PRIu32 " devices, %zu found on this disk, %zu missing (restore each on its "
+			       "own disk); this one holds PEs %" PRIu64 "..%" PRIu64, dev->primary->entry.num_devs, present,
+			       dev->primary->entry.num_devs > present ? dev->primary->entry.num_devs - present : 0,
+			       dev->primary->entry.first_pe, dev->primary->entry.last_pe);
+		}
 		printf("\n    partition: sectors %" PRIu64 "..%" PRIu64 " (%s), type %s\n", e->start, e->start + e->size - 1,
 		       fmt_size(e->size * plan->sector_size, size, sizeof(size)),
 		       strcmp(plan->label, "gpt") == 0 ? VMFS_GPT_TYPE_VMFS : "fb");
@@ -189,6 +219,19 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 	printf("\nBytes that would change (dry run: nothing has been written):\n");
 	for (size_t i = 0; i < render->count; i++)
 		print_byte_diff(&render->changes[i]);
+}
+
+/* Deep-scan progress on stderr, only when it is a terminal. */
+static void show_progress(void *context, uint64_t done, uint64_t total)
+{
+	(void)context;
+	static int last = -1;
+	int percent = total ? (int)(done * 100 / total) : 100;
+	if (percent == last)
+		return;
+	last = percent;
+	fprintf(stderr, "\r%s: deep scan %3d%% (%" PRIu64 " MiB of %" PRIu64 " MiB)%s", prog, percent, done >> 20, total >> 20,
+		done >= total ? "\n" : "");
 }
 
 /* Opens the target for writing: O_EXCL on a block device (the kernel refuses
@@ -412,6 +455,8 @@ static int run(const struct restore_control *ctl, const char *path)
 	if (st == VMFS_OK) {
 		vmfs_source_set_sector_size(src, table.sector_size);
 		vmfs_scan_options options = { .deep = ctl->deep };
+		if (ctl->deep && !ctl->quiet && isatty(STDERR_FILENO))
+			options.progress = show_progress;
 		st = vmfs_scan(src, &options, &scan, &err);
 	}
 	if (st == VMFS_OK)
@@ -444,7 +489,7 @@ static int run(const struct restore_control *ctl, const char *path)
 		put(doc, "scan", scan_json);
 		json_object *volumes = json_object_new_array();
 		for (size_t i = 0; i < plan.count; i++)
-			json_object_array_add(volumes, entry_json(&plan, &plan.entries[i], &scan.hits[i]));
+			json_object_array_add(volumes, entry_json(&plan, &plan.entries[i], &scan.hits[i], &scan));
 		put(doc, "volumes", volumes);
 		json_object *plan_json = json_object_new_object();
 		put(plan_json, "table", json_object_new_string(plan.label));
