@@ -181,3 +181,21 @@ Test(plan, invalid_options)
 	vmfs_ptable_free(&table);
 	vmfs_source_close(src);
 }
+
+/* A header whose descriptor is gone is not proposed, unless --force. */
+Test(plan, volume_without_descriptor_needs_force)
+{
+	const char *disk = tmp_path("nodesc.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=2048,entry=0", disk, NULL);
+	patch_le32(disk, 0x100000 + 0x1300000, 0); /* descriptor magic */
+	planned *p = make_plan(disk, NULL);
+	cr_assert_eq(p->plan.entries[0].state, VMFS_PLAN_UNFIT);
+	cr_assert_not_null(strstr(p->plan.entries[0].reason, "no file-system descriptor"), "%s", p->plan.entries[0].reason);
+	cr_assert_eq(p->plan.changes, 0);
+	done(p);
+	vmfs_plan_options force = { .force = true };
+	p = make_plan(disk, &force);
+	cr_assert_eq(p->plan.entries[0].state, VMFS_PLAN_ADD);
+	cr_assert_not_null(strstr(p->plan.entries[0].reason, "--force"));
+	done(p);
+}

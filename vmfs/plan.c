@@ -142,6 +142,22 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 		}
 		if (e->state == VMFS_PLAN_STALE)
 			continue;
+		/* Section 2.4 step 1: the descriptor must be reached through the extent
+		 * map and belong to this LVM volume, unless it lives on another member
+		 * of a spanned volume. */
+		const char *invalid = NULL;
+		if (vmfs_findings_has(&dev->findings, "descriptor-volume-mismatch"))
+			invalid = "its file-system descriptor belongs to another LVM volume";
+		else if (!dev->has_fs && !vmfs_findings_has(&dev->findings, "descriptor-on-other-extent"))
+			invalid = "no file-system descriptor is reached through its extent map";
+		if (invalid && !options->force) {
+			e->state = VMFS_PLAN_UNFIT;
+			snprintf(e->reason, sizeof(e->reason), "%s (headers damaged, or not a volume); --force proposes it anyway",
+				 invalid);
+			continue;
+		}
+		if (invalid)
+			snprintf(e->reason, sizeof(e->reason), "proposed because of --force although %s", invalid);
 		if (e->start < first_usable || e->start + e->size - 1 > last_usable || (!gpt && (e->start > MBR_MAX_SECTORS ||
 		    e->size > MBR_MAX_SECTORS))) {
 			e->state = VMFS_PLAN_UNFIT;
