@@ -4,6 +4,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -328,4 +329,57 @@ Test(restore_write, corpus_vmfs6_table_wiped)
 	cr_assert_not_null(strstr(listing.out, "directory"), "%s", listing.out);
 	cr_assert_not_null(strstr(listing.out, ".vh.sf"), "%s", listing.out);
 	tool_result_free(&listing);
+}
+
+/* Block devices: a loop device over a damaged image. While another process
+ * holds the device exclusively, --write is refused (O_EXCL) and nothing is
+ * written; then the write and the undo go through the device. */
+Test(restore_write, loop_block_device)
+{
+	const char *disk = wiped_gpt_disk();
+	const char *damaged = tmp_path("loop-damaged.copy");
+	dd_copy(disk, damaged, "1M", "count=1024");
+	const char *attach[] = { "/usr/sbin/losetup", "-f", "--show", disk, NULL };
+	tool_result r = run_argv(attach);
+	if (r.status != 0) {
+		cr_log_warn("loop devices not available here (%s): block-device test skipped", r.err);
+		tool_result_free(&r);
+		return;
+	}
+	char loop[64];
+	snprintf(loop, sizeof(loop), "%.*s", (int)strcspn(r.out, "\n"), r.out);
+	tool_result_free(&r);
+
+	int holder = open(loop, O_RDONLY | O_EXCL);
+	cr_assert_geq(holder, 0, "cannot hold %s", loop);
+	const char *undo = tmp_path("loop.undo");
+	r = run_tool("vmfs-restore", "--write", "--undo-file", undo, loop, NULL);
+	int busy_status = r.status;
+	bool said_in_use = strstr(r.err, "in use") != NULL;
+	tool_result_free(&r);
+	close(holder);
+
+	r = run_tool("vmfs-restore", "--write", "--undo-file", undo, loop, NULL);
+	int write_status = r.status;
+	tool_result_free(&r);
+	tool_result inspect = run_tool("vmfs-inspect", "--json", loop, NULL);
+	r = run_tool("vmfs-restore", "--undo", undo, loop, NULL);
+	int undo_status = r.status;
+	tool_result_free(&r);
+	const char *detach[] = { "/usr/sbin/losetup", "-d", loop, NULL };
+	tool_result d = run_argv(detach);
+	tool_result_free(&d);
+
+	cr_assert_eq(busy_status, 2, "write while the device is held exclusively");
+	cr_assert(said_in_use);
+	cr_assert_eq(write_status, 0);
+	cr_assert_eq(inspect.status, 0, "%s", inspect.err);
+	json_object *doc = parse_json(inspect.out);
+	cr_assert_str_eq(jstr_at(doc, "source.type"), "block");
+	cr_assert_eq(ju64_at(doc, "partition_table.partitions[0].start"), 2048);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.label"), "lost");
+	json_object_put(doc);
+	tool_result_free(&inspect);
+	cr_assert_eq(undo_status, 0);
+	cr_assert(files_equal(disk, damaged), "undo through the block device did not restore the image");
 }
