@@ -68,9 +68,7 @@ Test(plan, vmfs6_both_gpt_copies_wiped)
 {
 	const char *disk = tmp_path("v6.img");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=2048", disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (1ull << 30) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 1ull << 30);
 	planned *p = make_plan(disk, NULL);
 	cr_assert_str_eq(p->table.label, "none");
 	cr_assert_str_eq(p->plan.label, "gpt");
@@ -85,9 +83,7 @@ Test(plan, two_volumes_tables_wiped)
 	const char *disk = tmp_path("two.img");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M", "--vol",
 		  "lvm=6,start=1230848", disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (2ull << 30) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 2ull << 30);
 	planned *p = make_plan(disk, NULL);
 	cr_assert_eq(p->plan.count, 2);
 	cr_assert_eq(p->plan.changes, 2);
@@ -114,17 +110,8 @@ Test(plan, reinitialised_with_linux_partition)
 {
 	const char *disk = tmp_path("linux.img");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=2048", disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (1ull << 30) - 33 * 512, zero, 33 * 512);
-	/* MBR: one Linux (0x83) partition, sectors 2048..206847. */
-	uint8_t mbr[512] = { 0 };
-	mbr[0x1BE + 4] = 0x83;
-	mbr[0x1BE + 8] = 0x00; mbr[0x1BE + 9] = 0x08;                        /* start 2048 */
-	mbr[0x1BE + 12] = 0x00; mbr[0x1BE + 13] = 0x20; mbr[0x1BE + 14] = 0x03; /* 204800 sectors */
-	mbr[0x1B8] = 0x78; mbr[0x1B9] = 0x56; mbr[0x1BA] = 0x34; mbr[0x1BB] = 0x12;
-	mbr[0x1FE] = 0x55; mbr[0x1FF] = 0xAA;
-	patch_file(disk, 0, mbr, sizeof(mbr));
+	wipe_gpt(disk, 1ull << 30);
+	write_linux_mbr(disk);
 	planned *p = make_plan(disk, NULL);
 	cr_assert_str_eq(p->plan.label, "dos");
 	cr_assert_eq(p->plan.entries[0].state, VMFS_PLAN_CONFLICT);

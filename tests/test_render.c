@@ -41,9 +41,7 @@ Test(render, gpt_rebuilt_after_both_copies_wiped)
 	const char *disk = tmp_path("v6.img");
 	const char *damaged = tmp_path("damaged.img");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=2048,label=back", disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (1ull << 30) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 1ull << 30);
 	dd_copy(disk, damaged, "1M", "count=1024");
 	vmfs_table_render render;
 	render_and_apply(disk, NULL, 3, &render);

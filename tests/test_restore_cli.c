@@ -13,9 +13,7 @@ static const char *wiped_gpt_disk(void)
 {
 	const char *disk = tmp_path("wiped.img");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,start=2048,label=lost", disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (1ull << 30) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 1ull << 30);
 	return disk;
 }
 
@@ -55,12 +53,7 @@ Test(restore_cli, dry_run_reports_and_changes_nothing)
 Test(restore_cli, conflict_is_explained)
 {
 	const char *disk = wiped_gpt_disk();
-	uint8_t mbr[512] = { 0 };
-	mbr[0x1BE + 4] = 0x83;
-	mbr[0x1BE + 9] = 0x08;                        /* start 2048 */
-	mbr[0x1BE + 13] = 0x20; mbr[0x1BE + 14] = 0x03; /* 204800 sectors */
-	mbr[0x1FE] = 0x55; mbr[0x1FF] = 0xAA;
-	patch_file(disk, 0, mbr, sizeof(mbr));
+	write_linux_mbr(disk);
 	tool_result r = run_tool("vmfs-restore", disk, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_not_null(strstr(r.out, "conflict"), "%s", r.out);
@@ -203,12 +196,7 @@ Test(restore_write, vmfs5_gpt_entry_deleted)
 Test(restore_write, linux_partition_over_vmfs_needs_force_replace)
 {
 	const char *disk = wiped_gpt_disk();
-	uint8_t mbr[512] = { 0 };
-	mbr[0x1BE + 4] = 0x83;
-	mbr[0x1BE + 9] = 0x08;
-	mbr[0x1BE + 13] = 0x20; mbr[0x1BE + 14] = 0x03;
-	mbr[0x1FE] = 0x55; mbr[0x1FF] = 0xAA;
-	patch_file(disk, 0, mbr, sizeof(mbr));
+	write_linux_mbr(disk);
 	const char *copy = tmp_path("before.copy");
 	dd_copy(disk, copy, "1M", "count=1024");
 	tool_result r = run_tool("vmfs-restore", "--write", "--undo-file", tmp_path("never.undo"), disk, NULL);
@@ -224,9 +212,7 @@ Test(restore_write, corpus_vmfs5_table_wiped)
 	const char *image = corpus_image("vmfs5-dissect.bin");
 	const char *disk = tmp_path("corpus5.img");
 	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "512M", "--image", image, disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (512ull << 20) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 512ull << 20);
 	write_and_undo(disk, 512ull << 20, NULL, NULL, 2048, "VMFS5 Test");
 }
 
@@ -257,9 +243,7 @@ Test(restore_write, two_volumes_both_tables_wiped)
 	const char *disk = tmp_path("two.img");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M,label=first", "--vol",
 		  "lvm=6,start=1230848,label=second", disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (2ull << 30) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 2ull << 30);
 	write_and_undo(disk, 2ull << 30, NULL, NULL, 2048, "first");
 	/* And again, checking the second volume after the write. */
 	const char *undo = tmp_path("two.undo");
@@ -303,9 +287,7 @@ Test(restore_write, corpus_vmfs6_table_wiped)
 	const char *image = corpus_image("vmfs6-dissect.bin");
 	const char *disk = tmp_path("corpus6.img");
 	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "1G", "--image", image, disk, NULL);
-	static uint8_t zero[34 * 512];
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (1ull << 30) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 1ull << 30);
 	write_and_undo(disk, 1ull << 30, NULL, NULL, 2048, "VMFS6 Test");
 	tool_result r = run_tool("vmfs-restore", "--write", "--undo-file", tmp_path("again.undo"), disk, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);

@@ -121,9 +121,7 @@ Test(scan, corpus_vmfs5_table_gone)
 	const char *image = corpus_image("vmfs5-dissect.bin");
 	const char *disk = tmp_path("v5.img");
 	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "512M", "--image", image, disk, NULL);
-	uint8_t zero[34 * 512] = { 0 };
-	patch_file(disk, 0, zero, sizeof(zero));
-	patch_file(disk, (512ull << 20) - 33 * 512, zero, 33 * 512);
+	wipe_gpt(disk, 512ull << 20);
 	vmfs_scan_result *r = scan(disk, false);
 	cr_assert_eq(r->count, 1);
 	cr_assert_eq(r->hits[0].partition_offset, 0x100000);

@@ -182,6 +182,26 @@ void patch_file(const char *path, uint64_t offset, const void *bytes, size_t len
 	close(fd);
 }
 
+void wipe_gpt(const char *path, uint64_t disk_bytes)
+{
+	static const uint8_t zero[34 * 512];
+	patch_file(path, 0, zero, sizeof(zero));
+	patch_file(path, disk_bytes - 33 * 512, zero, 33 * 512);
+}
+
+void write_linux_mbr(const char *path)
+{
+	uint8_t mbr[512] = { 0 };
+	mbr[0x1BE + 4] = 0x83;                               /* type: Linux */
+	mbr[0x1BE + 9] = 0x08;                               /* start LBA 2048 */
+	mbr[0x1BE + 13] = 0x20;
+	mbr[0x1BE + 14] = 0x03;                              /* 204800 sectors */
+	mbr[0x1B8] = 0x78, mbr[0x1B9] = 0x56, mbr[0x1BA] = 0x34, mbr[0x1BB] = 0x12; /* disk signature */
+	mbr[0x1FE] = 0x55;
+	mbr[0x1FF] = 0xAA;
+	patch_file(path, 0, mbr, sizeof(mbr));
+}
+
 void patch_le32(const char *path, uint64_t offset, uint32_t value)
 {
 	uint8_t b[4];

@@ -32,6 +32,14 @@ const char *corpus_image(const char *name);
  * "skip=4096" or "seek=3"; fails the test when dd fails. */
 void dd_copy(const char *in, const char *out, const char *bs, const char *operand);
 
+/* Zeroes both GPT copies of a 512-byte-sector disk of disk_bytes: the
+ * protective MBR with the primary header and entries (LBA 0..33), and the
+ * backup entries and header (the last 33 sectors). */
+void wipe_gpt(const char *path, uint64_t disk_bytes);
+/* Writes a fresh MBR with one Linux (0x83) partition at sectors 2048..206847,
+ * as if the disk had been reinitialised by another system. */
+void write_linux_mbr(const char *path);
+
 /* Writes bytes at an offset of an existing file. */
 void patch_file(const char *path, uint64_t offset, const void *bytes, size_t len);
 void patch_le32(const char *path, uint64_t offset, uint32_t value);
