@@ -22,7 +22,7 @@ SAN_FLAGS   :=
 endif
 
 # The library needs blkid, uuid, fdisk and zlib; the tools add json-c.
-LIB_PKGS    := blkid uuid fdisk zlib
+LIB_PKGS    := blkid uuid fdisk zlib nettle
 PKGS        := $(LIB_PKGS) json-c
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -161,7 +161,7 @@ uninstall:
 
 # Installs everything needed on a fresh Debian machine. Safe to run twice.
 DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
-                libjson-c-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
+                libjson-c-dev nettle-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
                 xz-utils gzip man-db groff-base valgrind bc
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
