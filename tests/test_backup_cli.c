@@ -1,0 +1,108 @@
+/* vmfs-backup: one verified file per source holding exactly the selected
+ * bytes; never overwrites; damaged files are reported, never half-read. */
+#include "tests/support/support.h"
+#include "vmfs/backup.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+Test(backup_cli, backup_holds_the_source_bytes)
+{
+	const char *disk = tmp_path("disk.img");
+	const char *out = tmp_path("disk.vmfsbak");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M", "--vol",
+		  "lvm=6,start=1230848", disk, NULL);
+	tool_result r = run_tool("vmfs-backup", "--json", disk, "-o", out, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert_eq(ju64_at(doc, "backups[0].volumes"), 2);
+	cr_assert_eq(ju64_at(doc, "backups[0].regions"), 7, "mbr, 2 GPT areas, 2 x (lvm-metadata, vh-sf)");
+	cr_assert_lt(ju64_at(doc, "backups[0].file_size"), 128 * 1024, "a few tens of KiB");
+	json_object_put(doc);
+	tool_result_free(&r);
+
+	vmfs_backup b;
+	vmfs_error err;
+	cr_assert_eq(vmfs_backup_load(out, &b, &err), VMFS_OK, "%s", err.reason);
+	int fd = open(disk, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	for (size_t i = 0; i < b.count; i++) {
+		uint8_t *now = malloc(b.regions[i].length);
+		cr_assert_not_null(now);
+		cr_assert_eq(pread(fd, now, b.regions[i].length, (off_t)b.regions[i].offset), (ssize_t)b.regions[i].length);
+		cr_assert_eq(memcmp(now, b.regions[i].data, b.regions[i].length), 0, "region %s at 0x%llx", b.regions[i].kind,
+			     (unsigned long long)b.regions[i].offset);
+		free(now);
+	}
+	close(fd);
+	cr_assert_not_null(strstr(b.manifest, "\"fs_uuid\""), "%s", b.manifest);
+	vmfs_backup_free(&b);
+
+	r = run_tool("vmfs-backup", "--verify", out, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "OK: 7 regions"));
+	tool_result_free(&r);
+}
+
+Test(backup_cli, never_overwrites_and_rejects_damage)
+{
+	const char *volume = tmp_path("v3.img");
+	const char *out = tmp_path("v3.vmfsbak");
+	mkfixture("volume", "--lvm", "3", volume, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", volume, "-o", out, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	struct stat before;
+	cr_assert_eq(stat(out, &before), 0);
+	r = run_tool("vmfs-backup", volume, "-o", out, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "refusing to overwrite"));
+	tool_result_free(&r);
+	struct stat after;
+	cr_assert_eq(stat(out, &after), 0);
+	cr_assert_eq(after.st_mtime, before.st_mtime);
+
+	uint8_t flip = 0xFF;
+	patch_file(out, (uint64_t)before.st_size / 2, &flip, 1);
+	r = run_tool("vmfs-backup", "--verify", out, NULL);
+	cr_assert_eq(r.status, 2, "bit flip not detected");
+	cr_assert_not_null(strstr(r.err, out));
+	cr_assert_not_null(strstr(r.err, "offset"));
+	tool_result_free(&r);
+	cr_assert_eq(truncate(out, before.st_size - 100), 0);
+	r = run_tool("vmfs-backup", "--verify", out, NULL);
+	cr_assert_eq(r.status, 2);
+	tool_result_free(&r);
+}
+
+Test(backup_cli, dir_mode_and_usage)
+{
+	const char *a = tmp_path("a.img");
+	const char *b = tmp_path("b.img");
+	mkfixture("volume", "--lvm", "5", a, NULL);
+	mkfixture("volume", "--lvm", "6", b, NULL);
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", tmp_path("backups"));
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	tool_result r = run_tool("vmfs-backup", "--json", "--dir", dir, a, b, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert_eq(json_object_array_length(jpath(doc, "backups")), 2);
+	cr_assert_not_null(strstr(jstr_at(doc, "backups[1].backup"), "b.img-"));
+	json_object_put(doc);
+	tool_result_free(&r);
+	r = run_tool("vmfs-backup", a, NULL);
+	cr_assert_eq(r.status, 3, "neither -o nor --dir");
+	tool_result_free(&r);
+	r = run_tool("vmfs-backup", a, b, "-o", tmp_path("x.vmfsbak"), NULL);
+	cr_assert_eq(r.status, 3, "-o with two sources");
+	tool_result_free(&r);
+	r = run_tool("vmfs-backup", tmp_path("missing.img"), "-o", tmp_path("y.vmfsbak"), NULL);
+	cr_assert_eq(r.status, 2);
+	tool_result_free(&r);
+}

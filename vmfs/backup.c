@@ -1,0 +1,970 @@
+/* Metadata backup files (format in backup.h). Writing: validate the record,
+ * create the file exclusively, write each region's stored bytes, then the
+ * table and the header, hash the file as written and append the trailer,
+ * fsync file and directory, remove the file on any failure. Reading: the
+ * header and every table entry are checked against the limits and the file
+ * length before anything is allocated from them; every byte is covered by
+ * the trailer's SHA-256, every region by its own CRC32 and SHA-256. */
+#include "vmfs/backup.h"
+
+#include "vmfs/le.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+_Static_assert(VMFS_BACKUP_OFF_HEADER_SHA + 32 == VMFS_BACKUP_HEADER_SIZE, "header SHA ends the header");
+_Static_assert(VMFS_BACKUP_OFF_SOURCE_PATH + VMFS_BACKUP_LEN_SOURCE_PATH == VMFS_BACKUP_OFF_HOST, "layout");
+_Static_assert(VMFS_BACKUP_OFF_HOST + VMFS_BACKUP_LEN_HOST == VMFS_BACKUP_OFF_TOOL, "layout");
+_Static_assert(VMFS_BACKUP_OFF_TOOL + VMFS_BACKUP_LEN_TOOL == VMFS_BACKUP_OFF_WWID, "layout");
+_Static_assert(VMFS_BACKUP_OFF_WWID + VMFS_BACKUP_LEN_WWID == VMFS_BACKUP_OFF_SERIAL, "layout");
+_Static_assert(VMFS_BACKUP_OFF_SERIAL + VMFS_BACKUP_LEN_SERIAL == VMFS_BACKUP_OFF_VENDOR, "layout");
+_Static_assert(VMFS_BACKUP_OFF_VENDOR + VMFS_BACKUP_LEN_VENDOR == VMFS_BACKUP_OFF_MODEL, "layout");
+_Static_assert(VMFS_BACKUP_OFF_MODEL + VMFS_BACKUP_LEN_MODEL == VMFS_BACKUP_OFF_MANIFEST, "layout");
+_Static_assert(VMFS_BACKUP_OFF_MANIFEST + VMFS_BACKUP_LEN_MANIFEST == VMFS_BACKUP_OFF_RESERVED, "layout");
+_Static_assert(VMFS_BACKUP_ENT_OFF_RESERVED2 + 16 == VMFS_BACKUP_ENTRY_SIZE, "entry layout");
+_Static_assert(sizeof(VMFS_BACKUP_MAGIC) == 9 && sizeof(VMFS_BACKUP_END_MAGIC) == 9, "8-byte magics");
+_Static_assert(SHA256_DIGEST_SIZE == 32, "SHA-256");
+
+#define CHUNK ((size_t)1 << 20) /* hashing read-back */
+
+static vmfs_status sys_fail(vmfs_error *err, int e, const char *path, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* VMFS_ERR_IO with errno e kept and its text appended. */
+static vmfs_status sys_fail(vmfs_error *err, int e, const char *path, uint64_t offset, const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vmfs_error_set(err, VMFS_ERR_IO, path, offset, "%s: %s", what, strerror(e));
+	if (err)
+		err->sys_errno = e;
+	return VMFS_ERR_IO;
+}
+
+static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
+
+static uint32_t crc_of(const uint8_t *p, uint64_t len)
+{
+	uint32_t crc = (uint32_t)crc32(0, Z_NULL, 0);
+	while (len > 0) {
+		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		crc = (uint32_t)crc32(crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc;
+}
+
+static void sha_of(const uint8_t *p, uint64_t len, uint8_t out[32])
+{
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	sha256_update(&ctx, (size_t)len, p);
+	sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+}
+
+/* First 8 bytes of a digest in hex, for messages. */
+static void sha_hex(const uint8_t *d, char out[17])
+{
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static bool is_control(unsigned char c) { return (c > 0 && c < 0x20) || c == 0x7f; }
+
+static bool sector_size_ok(uint32_t s)
+{
+	return s >= VMFS_BACKUP_MIN_SECTOR_SIZE && s <= VMFS_BACKUP_MAX_SECTOR_SIZE && (s & (s - 1)) == 0;
+}
+
+/* Index of the first byte of s[0..n) that breaks the manifest rules (UTF-8,
+ * no control characters but \n and \t), or -1. */
+static long manifest_bad_at(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = s[i];
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+				return (long)i;
+			i++;
+			continue;
+		}
+		size_t len;
+		uint32_t cp, min;
+		if ((c & 0xe0) == 0xc0)
+			len = 2, cp = c & 0x1f, min = 0x80;
+		else if ((c & 0xf0) == 0xe0)
+			len = 3, cp = c & 0x0f, min = 0x800;
+		else if ((c & 0xf8) == 0xf0)
+			len = 4, cp = c & 0x07, min = 0x10000;
+		else
+			return (long)i;
+		if (len > n - i)
+			return (long)i;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (long)i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+			return (long)i;
+		i += len;
+	}
+	return -1;
+}
+
+/* Index of the first byte of a text field's content s[0..n) that is not
+ * allowed, or -1. */
+static long text_bad_at(const uint8_t *s, size_t n, bool manifest)
+{
+	if (manifest)
+		return manifest_bad_at(s, n);
+	for (size_t i = 0; i < n; i++)
+		if (is_control(s[i]))
+			return (long)i;
+	return -1;
+}
+
+static bool kind_ok(const char *kind)
+{
+	size_t n = strnlen(kind, VMFS_BACKUP_KIND_LEN + 1);
+	if (n == 0 || n > VMFS_BACKUP_KIND_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)kind[i] < 0x21 || (unsigned char)kind[i] > 0x7e)
+			return false;
+	return true;
+}
+
+typedef struct text_field {
+	uint32_t off, len;
+	size_t member;     /* offsetof in vmfs_backup */
+	const char *name;
+	bool manifest;
+} text_field;
+
+static const text_field texts[] = {
+	{ VMFS_BACKUP_OFF_SOURCE_PATH, VMFS_BACKUP_LEN_SOURCE_PATH, offsetof(vmfs_backup, source_path), "source path", false },
+	{ VMFS_BACKUP_OFF_HOST, VMFS_BACKUP_LEN_HOST, offsetof(vmfs_backup, host), "host", false },
+	{ VMFS_BACKUP_OFF_TOOL, VMFS_BACKUP_LEN_TOOL, offsetof(vmfs_backup, tool), "tool", false },
+	{ VMFS_BACKUP_OFF_WWID, VMFS_BACKUP_LEN_WWID, offsetof(vmfs_backup, wwid), "wwid", false },
+	{ VMFS_BACKUP_OFF_SERIAL, VMFS_BACKUP_LEN_SERIAL, offsetof(vmfs_backup, serial), "serial", false },
+	{ VMFS_BACKUP_OFF_VENDOR, VMFS_BACKUP_LEN_VENDOR, offsetof(vmfs_backup, vendor), "vendor", false },
+	{ VMFS_BACKUP_OFF_MODEL, VMFS_BACKUP_LEN_MODEL, offsetof(vmfs_backup, model), "model", false },
+	{ VMFS_BACKUP_OFF_MANIFEST, VMFS_BACKUP_LEN_MANIFEST, offsetof(vmfs_backup, manifest), "manifest", true },
+};
+#define TEXT_COUNT (sizeof(texts) / sizeof(texts[0]))
+
+static char *text_member(vmfs_backup *b, size_t i) { return (char *)b + texts[i].member; }
+static const char *text_cmember(const vmfs_backup *b, size_t i) { return (const char *)b + texts[i].member; }
+
+static vmfs_status read_exact(int fd, const char *path, uint64_t offset, void *buf, size_t len,
+			      vmfs_error *err)
+{
+	uint8_t *p = buf;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(fd, p + done, len - done, (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sys_fail(err, errno, path, offset + done, "read of %zu bytes at 0x%llx failed",
+					len - done, ull(offset + done));
+		if (n == 0)
+			return vmfs_error_set(err, VMFS_ERR_TRUNCATED, path, offset + done,
+					      "incomplete backup file: it ends at 0x%llx (needed %zu bytes at 0x%llx)",
+					      ull(offset + done), len, ull(offset));
+		done += (size_t)n;
+	}
+	return VMFS_OK;
+}
+
+static vmfs_status write_exact(int fd, const char *path, uint64_t offset, const void *buf, size_t len,
+			       vmfs_error *err)
+{
+	const uint8_t *p = buf;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(fd, p + done, len - done, (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sys_fail(err, n < 0 ? errno : ENOSPC, path, offset + done,
+					"write of %zu bytes at 0x%llx failed", len - done, ull(offset + done));
+		done += (size_t)n;
+	}
+	return VMFS_OK;
+}
+
+static vmfs_status sync_fd(int fd, const char *path, vmfs_error *err)
+{
+	int rc;
+	do
+		rc = fsync(fd);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return sys_fail(err, errno, path, VMFS_NO_OFFSET, "fsync failed");
+	return VMFS_OK;
+}
+
+/* Makes the directory entry of path durable. A file system that cannot sync
+ * a directory (EINVAL, ENOTSUP) is accepted: there is nothing more to do. */
+static vmfs_status sync_parent(const char *path, vmfs_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = !slash ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		int e = errno;
+		vmfs_status st = sys_fail(err, e, dir, VMFS_NO_OFFSET, "cannot open the directory of %s", path);
+		free(dir);
+		return st;
+	}
+	int rc;
+	do
+		rc = fsync(dfd);
+	while (rc < 0 && errno == EINTR);
+	int e = errno;
+	close(dfd);
+	vmfs_status st = VMFS_OK;
+	if (rc < 0 && e != EINVAL && e != ENOTSUP)
+		st = sys_fail(err, e, dir, VMFS_NO_OFFSET, "fsync of the directory of %s failed", path);
+	free(dir);
+	return st;
+}
+
+/* ---------------- the record in memory ---------------- */
+
+typedef struct span {
+	uint64_t start, end;
+	size_t index;
+} span;
+
+static int span_cmp(const void *a, const void *b)
+{
+	const span *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Finds two overlapping regions (returns 1 and their indexes, *a before *b in
+ * the source), none (0), or -1 when out of memory. */
+static int find_overlap(const vmfs_backup_region *regions, size_t count, size_t *a, size_t *b)
+{
+	if (count < 2)
+		return 0;
+	span *s = malloc(count * sizeof(*s));
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		s[i] = (span){ regions[i].offset, regions[i].offset + regions[i].length, i };
+	qsort(s, count, sizeof(*s), span_cmp);
+	int found = 0;
+	for (size_t i = 1; i < count && !found; i++)
+		if (s[i].start < s[i - 1].end) {
+			*a = s[i - 1].index;
+			*b = s[i].index;
+			found = 1;
+		}
+	free(s);
+	return found;
+}
+
+/* Checks a record before it is saved: identity, text, limits, regions. */
+static vmfs_status check_record(const vmfs_backup *b, vmfs_error *err)
+{
+	const char *path = b->source_path;
+	if (b->source_size == 0 || b->source_size > INT64_MAX)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				      "backup record: source size %llu is not in 1..2^63-1", ull(b->source_size));
+	if (!sector_size_ok(b->sector_size))
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				      "backup record: sector size %u is not a power of two in 512..65536",
+				      b->sector_size);
+	if (b->source_kind > VMFS_BACKUP_SOURCE_BLOCK)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				      "backup record: unknown source kind %u", b->source_kind);
+	for (size_t i = 0; i < TEXT_COUNT; i++) {
+		const char *s = text_cmember(b, i);
+		size_t n = strnlen(s, texts[i].len + 1);
+		long bad = n > texts[i].len ? (long)n : text_bad_at((const uint8_t *)s, n, texts[i].manifest);
+		if (bad >= 0)
+			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+					      "backup record: %s field %s at byte %ld (%s)", texts[i].name,
+					      n > texts[i].len ? "is too long" : "holds an invalid character", bad,
+					      texts[i].manifest ? "UTF-8 without control characters other than \\n and \\t"
+								: "no control characters");
+	}
+	if (b->count == 0 || !b->regions)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET, "backup record holds no regions");
+	if (b->count > VMFS_BACKUP_MAX_REGIONS)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				      "backup record holds %zu regions, more than the maximum %u", b->count,
+				      VMFS_BACKUP_MAX_REGIONS);
+	uint64_t total = 0;
+	for (size_t i = 0; i < b->count; i++) {
+		const vmfs_backup_region *r = &b->regions[i];
+		if (!kind_ok(r->kind))
+			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
+					      "backup region %zu: kind is not 1..32 printable ASCII bytes", i);
+		if (r->length == 0 || r->length > VMFS_BACKUP_MAX_REGION_BYTES || !r->data)
+			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
+					      "backup region %zu: length %llu is not in 1..%llu (64 MiB) or no data", i,
+					      ull(r->length), ull(VMFS_BACKUP_MAX_REGION_BYTES));
+		if (r->offset > b->source_size || r->length > b->source_size - r->offset)
+			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
+					      "backup region %zu [0x%llx, +%llu) passes the end of the source (%llu bytes)",
+					      i, ull(r->offset), ull(r->length), ull(b->source_size));
+		total += r->length;
+	}
+	if (total > VMFS_BACKUP_MAX_TOTAL_BYTES)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				      "backup regions hold %llu bytes, more than the maximum %llu (1 GiB)", ull(total),
+				      ull(VMFS_BACKUP_MAX_TOTAL_BYTES));
+	size_t a, c;
+	int overlap = find_overlap(b->regions, b->count, &a, &c);
+	if (overlap < 0)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	if (overlap)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, b->regions[c].offset,
+				      "backup region %zu [0x%llx, +%llu) overlaps region %zu [0x%llx, +%llu)", c,
+				      ull(b->regions[c].offset), ull(b->regions[c].length), a,
+				      ull(b->regions[a].offset), ull(b->regions[a].length));
+	return VMFS_OK;
+}
+
+vmfs_status vmfs_backup_init(vmfs_backup *b, const vmfs_backup_source *src, vmfs_error *err)
+{
+	vmfs_error_clear(err);
+	memset(b, 0, sizeof(*b));
+	const char *path = src && src->path ? src->path : "";
+	if (!src)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET, "no source identity given");
+	if (src->size == 0 || src->size > INT64_MAX)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				      "source size %llu is not in 1..2^63-1", ull(src->size));
+	if (!sector_size_ok(src->sector_size))
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				      "sector size %u is not a power of two in 512..65536", src->sector_size);
+	if (src->kind != VMFS_BACKUP_SOURCE_FILE && src->kind != VMFS_BACKUP_SOURCE_BLOCK)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET, "unknown source kind %d",
+				      (int)src->kind);
+	const char *given[TEXT_COUNT] = { NULL, src->host, src->tool, src->wwid,
+					  src->serial, src->vendor, src->model, src->manifest };
+	for (size_t i = 1; i < TEXT_COUNT; i++) {
+		const char *s = given[i] ? given[i] : "";
+		size_t n = strlen(s);
+		long bad = n > texts[i].len ? (long)texts[i].len : text_bad_at((const uint8_t *)s, n, texts[i].manifest);
+		if (bad >= 0) {
+			vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
+				       "%s %s at byte %ld (%s, at most %u bytes)", texts[i].name,
+				       n > texts[i].len ? "is too long" : "holds an invalid character", bad,
+				       texts[i].manifest ? "UTF-8 without control characters other than \\n and \\t"
+							 : "no control characters",
+				       texts[i].len);
+			memset(b, 0, sizeof(*b));
+			return VMFS_ERR_INVALID_ARG;
+		}
+		memcpy(text_member(b, i), s, n + 1);
+	}
+	/* The path is informational: cut to its field, control characters masked. */
+	size_t n = strnlen(path, VMFS_BACKUP_LEN_SOURCE_PATH);
+	for (size_t i = 0; i < n; i++)
+		b->source_path[i] = is_control((unsigned char)path[i]) ? '?' : path[i];
+	b->source_size = src->size;
+	b->sector_size = src->sector_size;
+	b->source_kind = (uint32_t)src->kind;
+	time_t now = time(NULL);
+	b->created = now < 0 ? 0 : (uint64_t)now;
+	return VMFS_OK;
+}
+
+vmfs_status vmfs_backup_add(vmfs_backup *b, const char *kind, uint32_t device, uint64_t offset,
+			    const void *data, uint64_t length, vmfs_error *err)
+{
+	vmfs_error_clear(err);
+	const char *path = b->source_path;
+	if (!kind || !kind_ok(kind))
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
+				      "backup region at 0x%llx: kind is not 1..32 printable ASCII bytes without spaces",
+				      ull(offset));
+	if (!data || length == 0 || length > VMFS_BACKUP_MAX_REGION_BYTES)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
+				      "backup region \"%s\" at 0x%llx: length %llu is not in 1..%llu (64 MiB) (or no "
+				      "data)", kind, ull(offset), ull(length), ull(VMFS_BACKUP_MAX_REGION_BYTES));
+	if (offset > b->source_size || length > b->source_size - offset)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
+				      "backup region \"%s\" [0x%llx, +%llu) passes the end of the source (%llu bytes)",
+				      kind, ull(offset), ull(length), ull(b->source_size));
+	if (b->count >= VMFS_BACKUP_MAX_REGIONS)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
+				      "a backup holds at most %u regions", VMFS_BACKUP_MAX_REGIONS);
+	uint64_t total = length;
+	for (size_t i = 0; i < b->count; i++) {
+		const vmfs_backup_region *r = &b->regions[i];
+		total += r->length;
+		if (offset < r->offset + r->length && r->offset < offset + length)
+			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
+					      "backup region \"%s\" [0x%llx, +%llu) overlaps region %zu \"%s\" [0x%llx, "
+					      "+%llu)", kind, ull(offset), ull(length), i, r->kind, ull(r->offset),
+					      ull(r->length));
+	}
+	if (total > VMFS_BACKUP_MAX_TOTAL_BYTES)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
+				      "backup regions would hold %llu bytes, more than the maximum %llu (1 GiB)",
+				      ull(total), ull(VMFS_BACKUP_MAX_TOTAL_BYTES));
+	if (b->count >= b->capacity) {
+		size_t cap = b->capacity ? b->capacity * 2 : 8;
+		vmfs_backup_region *grown = realloc(b->regions, cap * sizeof(*grown));
+		if (!grown)
+			return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, offset, "out of memory");
+		b->regions = grown;
+		b->capacity = cap;
+	}
+	uint8_t *copy = malloc((size_t)length);
+	if (!copy)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, offset, "out of memory (%llu bytes)",
+				      ull(length));
+	memcpy(copy, data, (size_t)length);
+	vmfs_backup_region *r = &b->regions[b->count++];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->kind, kind, strlen(kind) + 1);
+	r->device = device;
+	r->offset = offset;
+	r->length = length;
+	r->data = copy;
+	r->crc32 = crc_of(copy, length);
+	sha_of(copy, length, r->sha256);
+	return VMFS_OK;
+}
+
+void vmfs_backup_free(vmfs_backup *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->count; i++)
+		free(b->regions[i].data);
+	free(b->regions);
+	memset(b, 0, sizeof(*b));
+}
+
+const vmfs_backup_region *vmfs_backup_find(const vmfs_backup *b, uint64_t offset, uint64_t len)
+{
+	const vmfs_backup_region *containing = NULL;
+	for (size_t i = 0; i < b->count; i++) {
+		const vmfs_backup_region *r = &b->regions[i];
+		if (r->offset == offset && r->length == len)
+			return r;
+		uint64_t need = len ? len : 1;
+		if (!containing && offset >= r->offset && offset - r->offset < r->length &&
+		    need <= r->length - (offset - r->offset))
+			containing = r;
+	}
+	return containing;
+}
+
+/* ---------------- the file ---------------- */
+
+static void build_header(const vmfs_backup *b, uint8_t *h)
+{
+	memset(h, 0, VMFS_BACKUP_HEADER_SIZE);
+	memcpy(h + VMFS_BACKUP_OFF_MAGIC, VMFS_BACKUP_MAGIC, 8);
+	vmfs_put_le32(h + VMFS_BACKUP_OFF_VERSION, VMFS_BACKUP_VERSION);
+	vmfs_put_le32(h + VMFS_BACKUP_OFF_HEADER_SIZE, VMFS_BACKUP_HEADER_SIZE);
+	vmfs_put_le64(h + VMFS_BACKUP_OFF_CREATED, b->created);
+	vmfs_put_le32(h + VMFS_BACKUP_OFF_COUNT, (uint32_t)b->count);
+	vmfs_put_le64(h + VMFS_BACKUP_OFF_SOURCE_SIZE, b->source_size);
+	vmfs_put_le32(h + VMFS_BACKUP_OFF_SECTOR_SIZE, b->sector_size);
+	vmfs_put_le32(h + VMFS_BACKUP_OFF_SOURCE_KIND, b->source_kind);
+	for (size_t i = 0; i < TEXT_COUNT; i++) {
+		const char *s = text_cmember(b, i);
+		memcpy(h + texts[i].off, s, strnlen(s, texts[i].len));
+	}
+	sha_of(h, VMFS_BACKUP_HEADER_SIZE, h + VMFS_BACKUP_OFF_HEADER_SHA);
+}
+
+static void build_entry(const vmfs_backup_region *r, uint64_t file_offset, uint8_t *e)
+{
+	memset(e, 0, VMFS_BACKUP_ENTRY_SIZE);
+	memcpy(e + VMFS_BACKUP_ENT_OFF_KIND, r->kind, strnlen(r->kind, VMFS_BACKUP_KIND_LEN));
+	vmfs_put_le32(e + VMFS_BACKUP_ENT_OFF_DEVICE, r->device);
+	vmfs_put_le32(e + VMFS_BACKUP_ENT_OFF_FLAGS, r->flags);
+	vmfs_put_le64(e + VMFS_BACKUP_ENT_OFF_OFFSET, r->offset);
+	vmfs_put_le64(e + VMFS_BACKUP_ENT_OFF_LENGTH, r->length);
+	vmfs_put_le64(e + VMFS_BACKUP_ENT_OFF_STORED, r->stored_length);
+	vmfs_put_le64(e + VMFS_BACKUP_ENT_OFF_FILE_OFFSET, file_offset);
+	vmfs_put_le32(e + VMFS_BACKUP_ENT_OFF_CRC32, r->crc32);
+	memcpy(e + VMFS_BACKUP_ENT_OFF_SHA256, r->sha256, 32);
+}
+
+/* Hashes bytes [0, end) of the file as written. */
+static vmfs_status hash_file(int fd, const char *path, uint64_t end, uint8_t out[32], vmfs_error *err)
+{
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	vmfs_status st = VMFS_OK;
+	for (uint64_t pos = 0; pos < end && st == VMFS_OK;) {
+		size_t n = end - pos < CHUNK ? (size_t)(end - pos) : CHUNK;
+		st = read_exact(fd, path, pos, buf, n, err);
+		sha256_update(&ctx, n, buf);
+		pos += n;
+	}
+	free(buf);
+	sha256_digest(&ctx, SHA256_DIGEST_SIZE, out);
+	return st;
+}
+
+/* Writes the stored bytes of every region from data_start, then table and
+ * header, then the trailer over the bytes read back. */
+static vmfs_status write_file(int fd, const char *path, vmfs_backup *b, vmfs_error *err)
+{
+	uint64_t table_at = VMFS_BACKUP_HEADER_SIZE;
+	uint64_t pos = table_at + (uint64_t)b->count * VMFS_BACKUP_ENTRY_SIZE;
+	uint8_t *table = calloc(b->count, VMFS_BACKUP_ENTRY_SIZE);
+	if (!table)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	vmfs_status st = VMFS_OK;
+	for (size_t i = 0; i < b->count && st == VMFS_OK; i++) {
+		vmfs_backup_region *r = &b->regions[i];
+		r->crc32 = crc_of(r->data, r->length);
+		sha_of(r->data, r->length, r->sha256);
+		uLongf clen = compressBound((uLong)r->length);
+		uint8_t *z = malloc(clen);
+		if (!z) {
+			st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, pos, "out of memory (%lu bytes)",
+					    (unsigned long)clen);
+			break;
+		}
+		int zr = compress2(z, &clen, r->data, (uLong)r->length, 9);
+		bool packed = zr == Z_OK && clen < r->length;
+		r->flags = packed ? VMFS_BACKUP_REGION_ZLIB : 0;
+		r->stored_length = packed ? (uint64_t)clen : r->length;
+		st = write_exact(fd, path, pos, packed ? z : r->data, (size_t)r->stored_length, err);
+		free(z);
+		build_entry(r, pos, table + i * VMFS_BACKUP_ENTRY_SIZE);
+		pos += r->stored_length;
+	}
+	if (st == VMFS_OK)
+		st = write_exact(fd, path, table_at, table, b->count * VMFS_BACKUP_ENTRY_SIZE, err);
+	free(table);
+	if (st != VMFS_OK)
+		return st;
+	uint8_t h[VMFS_BACKUP_HEADER_SIZE];
+	build_header(b, h);
+	if ((st = write_exact(fd, path, 0, h, sizeof(h), err)) != VMFS_OK)
+		return st;
+	/* Hashing what was written, read back, makes the trailer vouch for the file. */
+	if ((st = hash_file(fd, path, pos, b->file_sha256, err)) != VMFS_OK)
+		return st;
+	uint8_t trailer[VMFS_BACKUP_TRAILER_SIZE];
+	memcpy(trailer, VMFS_BACKUP_END_MAGIC, 8);
+	memcpy(trailer + 8, b->file_sha256, 32);
+	return write_exact(fd, path, pos, trailer, sizeof(trailer), err);
+}
+
+vmfs_status vmfs_backup_save(const char *path, vmfs_backup *b, vmfs_error *err)
+{
+	vmfs_error_clear(err);
+	vmfs_status st = check_record(b, err);
+	if (st != VMFS_OK)
+		return st;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		int e = errno;
+		return sys_fail(err, e, path, VMFS_NO_OFFSET, "%s",
+				e == EEXIST ? "refusing to overwrite an existing file with a backup"
+					    : "cannot create the backup file");
+	}
+	st = write_file(fd, path, b, err);
+	if (st == VMFS_OK)
+		st = sync_fd(fd, path, err);
+	if (close(fd) != 0 && st == VMFS_OK)
+		st = sys_fail(err, errno, path, VMFS_NO_OFFSET, "close failed");
+	if (st == VMFS_OK)
+		st = sync_parent(path, err);
+	if (st != VMFS_OK)
+		unlink(path); /* ours: created exclusively above */
+	return st;
+}
+
+/* Validates the header h (SHA field intact on return); sets *count. */
+static vmfs_status parse_header(const char *path, uint8_t *h, vmfs_backup *out, uint32_t *count, vmfs_error *err)
+{
+	uint32_t version = vmfs_le32(h + VMFS_BACKUP_OFF_VERSION);
+	if (version != VMFS_BACKUP_VERSION)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_VERSION,
+				      "unsupported backup format version %u (this library reads version %u)", version,
+				      VMFS_BACKUP_VERSION);
+	uint32_t hsize = vmfs_le32(h + VMFS_BACKUP_OFF_HEADER_SIZE);
+	if (hsize != VMFS_BACKUP_HEADER_SIZE)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_HEADER_SIZE,
+				      "header size is %u, version 1 has %u", hsize, VMFS_BACKUP_HEADER_SIZE);
+	uint8_t stored[32], computed[32];
+	memcpy(stored, h + VMFS_BACKUP_OFF_HEADER_SHA, 32);
+	memset(h + VMFS_BACKUP_OFF_HEADER_SHA, 0, 32);
+	sha_of(h, VMFS_BACKUP_HEADER_SIZE, computed);
+	memcpy(h + VMFS_BACKUP_OFF_HEADER_SHA, stored, 32);
+	if (memcmp(stored, computed, 32) != 0) {
+		char a[17], c[17];
+		sha_hex(stored, a);
+		sha_hex(computed, c);
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_HEADER_SHA,
+				      "header SHA-256 mismatch: stored %s..., computed %s... (the header is damaged)", a, c);
+	}
+	uint32_t flags = vmfs_le32(h + VMFS_BACKUP_OFF_FLAGS);
+	if (flags != 0)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_FLAGS,
+				      "header flags are 0x%08x, expected 0", flags);
+	out->source_size = vmfs_le64(h + VMFS_BACKUP_OFF_SOURCE_SIZE);
+	if (out->source_size == 0 || out->source_size > INT64_MAX)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_SOURCE_SIZE,
+				      "source size %llu is not in 1..2^63-1", ull(out->source_size));
+	out->sector_size = vmfs_le32(h + VMFS_BACKUP_OFF_SECTOR_SIZE);
+	if (!sector_size_ok(out->sector_size))
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_SECTOR_SIZE,
+				      "source sector size %u is not a power of two in 512..65536", out->sector_size);
+	out->source_kind = vmfs_le32(h + VMFS_BACKUP_OFF_SOURCE_KIND);
+	if (out->source_kind > VMFS_BACKUP_SOURCE_BLOCK)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_SOURCE_KIND,
+				      "source kind %u is neither 0 (file) nor 1 (block device)", out->source_kind);
+	for (size_t i = 0; i < TEXT_COUNT; i++) {
+		const uint8_t *p = h + texts[i].off;
+		size_t n = strnlen((const char *)p, texts[i].len);
+		long bad = text_bad_at(p, n, texts[i].manifest);
+		for (size_t k = n; bad < 0 && k < texts[i].len; k++)
+			if (p[k] != 0)
+				bad = (long)k;
+		if (bad >= 0)
+			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, texts[i].off + (uint64_t)bad,
+					      "%s field: byte 0x%02x is %s or follows the terminating NUL", texts[i].name,
+					      p[bad], texts[i].manifest ? "not valid UTF-8 text" : "a control character");
+		memcpy(text_member(out, i), p, n);
+		text_member(out, i)[n] = 0;
+	}
+	for (uint32_t i = VMFS_BACKUP_OFF_RESERVED; i < VMFS_BACKUP_OFF_HEADER_SHA; i++)
+		if (h[i])
+			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, i, "reserved header byte is 0x%02x, expected 0",
+					      h[i]);
+	out->created = vmfs_le64(h + VMFS_BACKUP_OFF_CREATED);
+	*count = vmfs_le32(h + VMFS_BACKUP_OFF_COUNT);
+	if (*count == 0)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_COUNT, "the backup holds no regions");
+	if (*count > VMFS_BACKUP_MAX_REGIONS)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_COUNT,
+				      "region count %u exceeds the maximum %u", *count, VMFS_BACKUP_MAX_REGIONS);
+	return VMFS_OK;
+}
+
+/* Validates one table entry e (at file offset at) of region i, expected to
+ * store its data at file offset want_at; fills r (data not yet read). */
+static vmfs_status parse_entry(const char *path, const uint8_t *e, uint64_t at, uint32_t i, uint64_t want_at,
+			       const vmfs_backup *b, vmfs_backup_region *r, vmfs_error *err)
+{
+	const uint8_t *k = e + VMFS_BACKUP_ENT_OFF_KIND;
+	size_t n = strnlen((const char *)k, VMFS_BACKUP_KIND_LEN);
+	long bad = n == 0 ? 0 : -1;
+	for (size_t j = 0; bad < 0 && j < VMFS_BACKUP_KIND_LEN; j++)
+		if (j < n ? (k[j] < 0x21 || k[j] > 0x7e) : k[j] != 0)
+			bad = (long)j;
+	if (bad >= 0)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + (uint64_t)bad,
+				      "region %u: kind byte %ld is 0x%02x, expected 1..32 printable ASCII bytes then NULs",
+				      i, bad, k[bad]);
+	memcpy(r->kind, k, n);
+	r->kind[n] = 0;
+	r->device = vmfs_le32(e + VMFS_BACKUP_ENT_OFF_DEVICE);
+	r->flags = vmfs_le32(e + VMFS_BACKUP_ENT_OFF_FLAGS);
+	r->offset = vmfs_le64(e + VMFS_BACKUP_ENT_OFF_OFFSET);
+	r->length = vmfs_le64(e + VMFS_BACKUP_ENT_OFF_LENGTH);
+	r->stored_length = vmfs_le64(e + VMFS_BACKUP_ENT_OFF_STORED);
+	uint64_t file_offset = vmfs_le64(e + VMFS_BACKUP_ENT_OFF_FILE_OFFSET);
+	r->crc32 = vmfs_le32(e + VMFS_BACKUP_ENT_OFF_CRC32);
+	memcpy(r->sha256, e + VMFS_BACKUP_ENT_OFF_SHA256, 32);
+	if (r->flags & ~VMFS_BACKUP_REGION_ZLIB)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_FLAGS,
+				      "region %u: flags 0x%08x, only bit 0 (zlib) is defined", i, r->flags);
+	for (uint32_t j = 0; j < 4; j++)
+		if (e[VMFS_BACKUP_ENT_OFF_RESERVED1 + j])
+			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_RESERVED1 + j,
+					      "region %u: reserved byte is 0x%02x, expected 0", i,
+					      e[VMFS_BACKUP_ENT_OFF_RESERVED1 + j]);
+	for (uint32_t j = 0; j < 16; j++)
+		if (e[VMFS_BACKUP_ENT_OFF_RESERVED2 + j])
+			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_RESERVED2 + j,
+					      "region %u: reserved byte is 0x%02x, expected 0", i,
+					      e[VMFS_BACKUP_ENT_OFF_RESERVED2 + j]);
+	if (r->length == 0 || r->length > VMFS_BACKUP_MAX_REGION_BYTES)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_LENGTH,
+				      "region %u: length %llu is not in 1..%llu (the maximum is 64 MiB)", i,
+				      ull(r->length), ull(VMFS_BACKUP_MAX_REGION_BYTES));
+	uint64_t max_stored = r->flags & VMFS_BACKUP_REGION_ZLIB ? compressBound((uLong)r->length) : r->length;
+	uint64_t min_stored = r->flags & VMFS_BACKUP_REGION_ZLIB ? 1 : r->length;
+	if (r->stored_length < min_stored || r->stored_length > max_stored)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_STORED,
+				      "region %u: stored length %llu, expected %s %llu for %llu %s bytes", i,
+				      ull(r->stored_length), min_stored == max_stored ? "exactly" : "at most",
+				      ull(max_stored), ull(r->length),
+				      r->flags & VMFS_BACKUP_REGION_ZLIB ? "compressed" : "raw");
+	if (file_offset != want_at)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_FILE_OFFSET,
+				      "region %u: data at file offset 0x%llx, expected 0x%llx (right after the %s)", i,
+				      ull(file_offset), ull(want_at), i ? "previous region's data" : "region table");
+	if (r->offset > b->source_size || r->length > b->source_size - r->offset)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_OFFSET,
+				      "region %u [0x%llx, +%llu) passes the end of the source (%llu bytes)", i,
+				      ull(r->offset), ull(r->length), ull(b->source_size));
+	return VMFS_OK;
+}
+
+/* Inflates a zlib stream of exactly out_len bytes. */
+static vmfs_status inflate_exact(const char *path, uint64_t at, uint32_t i, const uint8_t *in, uint64_t in_len,
+				 uint8_t *out, uint64_t out_len, vmfs_error *err)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, at, "zlib inflateInit failed");
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)in_len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)out_len;
+	int zr = inflate(&zs, Z_FINISH);
+	uint64_t got = zs.total_out, used = zs.total_in;
+	const char *msg = zs.msg;
+	char why[128];
+	snprintf(why, sizeof(why), "%s", msg ? msg : "");
+	inflateEnd(&zs);
+	if (zr == Z_STREAM_END && got == out_len && used == in_len)
+		return VMFS_OK;
+	if (zr == Z_STREAM_END && used != in_len)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + used,
+				      "region %u: the zlib stream ends after %llu of its %llu stored bytes", i,
+				      ull(used), ull(in_len));
+	if (zr == Z_STREAM_END)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at,
+				      "region %u: inflates to %llu bytes, expected %llu", i, ull(got), ull(out_len));
+	if (zr == Z_BUF_ERROR && got == out_len)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at,
+				      "region %u: inflates to more than the expected %llu bytes", i, ull(out_len));
+	if (zr == Z_BUF_ERROR)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + in_len,
+				      "region %u: the zlib stream is cut short after %llu of the expected %llu bytes", i,
+				      ull(got), ull(out_len));
+	return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + used,
+			      "region %u: damaged zlib stream (%s%s%d) after %llu stored bytes", i, why,
+			      why[0] ? ", zlib code " : "zlib code ", zr, ull(used));
+}
+
+static vmfs_status incomplete(vmfs_error *err, const char *path, uint64_t file_size, uint64_t expected,
+			      const char *what)
+{
+	return vmfs_error_set(err, VMFS_ERR_TRUNCATED, path, file_size,
+			      "incomplete backup file: %llu bytes, but %s takes %llu bytes (the tool that wrote it "
+			      "did not finish)", ull(file_size), what, ull(expected));
+}
+
+static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs_backup *out, vmfs_error *err)
+{
+	uint8_t h[VMFS_BACKUP_HEADER_SIZE] = { 0 };
+	size_t have = file_size < sizeof(h) ? (size_t)file_size : sizeof(h);
+	vmfs_status st = read_exact(fd, path, 0, h, have, err);
+	if (st != VMFS_OK)
+		return st;
+	if (have >= 8 && memcmp(h, VMFS_BACKUP_MAGIC, 8) != 0) {
+		char hex[32] = "";
+		for (size_t i = 0, used = 0; i < 8; i++)
+			used += (size_t)snprintf(hex + used, sizeof(hex) - used, i ? " %02x" : "%02x", h[i]);
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, 0,
+				      "not a backup file: magic bytes %s, expected \"" VMFS_BACKUP_MAGIC "\"", hex);
+	}
+	if (have < sizeof(h))
+		return incomplete(err, path, file_size, VMFS_BACKUP_HEADER_SIZE, "the header alone");
+	uint32_t count = 0;
+	if ((st = parse_header(path, h, out, &count, err)) != VMFS_OK)
+		return st;
+	uint64_t table_at = VMFS_BACKUP_HEADER_SIZE;
+	uint64_t data_at = table_at + (uint64_t)count * VMFS_BACKUP_ENTRY_SIZE;
+	if (file_size < data_at + VMFS_BACKUP_TRAILER_SIZE)
+		return incomplete(err, path, file_size, data_at + VMFS_BACKUP_TRAILER_SIZE,
+				  "the header's region table with the trailer");
+
+	/* count <= 4096 and the file holds the table: bounded allocations. */
+	size_t table_len = (size_t)count * VMFS_BACKUP_ENTRY_SIZE;
+	uint8_t *table = malloc(table_len);
+	out->regions = calloc(count, sizeof(*out->regions));
+	uint8_t *stored = NULL;
+	if (!table || !out->regions) {
+		st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+		goto out;
+	}
+	out->capacity = count;
+	if ((st = read_exact(fd, path, table_at, table, table_len, err)) != VMFS_OK)
+		goto out;
+	uint64_t pos = data_at, total = 0, max_stored = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		vmfs_backup_region *r = &out->regions[i];
+		uint64_t at = table_at + (uint64_t)i * VMFS_BACKUP_ENTRY_SIZE;
+		if ((st = parse_entry(path, table + (size_t)i * VMFS_BACKUP_ENTRY_SIZE, at, i, pos, out, r, err)) !=
+		    VMFS_OK)
+			goto out;
+		total += r->length;
+		if (total > VMFS_BACKUP_MAX_TOTAL_BYTES) {
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_LENGTH,
+					    "region %u brings the regions to %llu bytes, more than the maximum %llu (1 GiB)",
+					    i, ull(total), ull(VMFS_BACKUP_MAX_TOTAL_BYTES));
+			goto out;
+		}
+		pos += r->stored_length;
+		if (r->stored_length > max_stored)
+			max_stored = r->stored_length;
+	}
+	uint64_t expected = pos + VMFS_BACKUP_TRAILER_SIZE;
+	if (file_size < expected) {
+		/* A file that ends with a trailer was finished: its table is wrong. */
+		uint8_t end[8];
+		if ((st = read_exact(fd, path, file_size - VMFS_BACKUP_TRAILER_SIZE, end, sizeof(end), err)) != VMFS_OK)
+			goto out;
+		if (memcmp(end, VMFS_BACKUP_END_MAGIC, 8) == 0)
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, table_at,
+					    "the region table announces %llu bytes of data, the file holds %llu before its "
+					    "trailer (the table is damaged)", ull(pos - data_at),
+					    ull(file_size - VMFS_BACKUP_TRAILER_SIZE - data_at));
+		else
+			st = incomplete(err, path, file_size, expected,
+					"the data its region table announces, with the trailer,");
+		goto out;
+	}
+	if (file_size > expected) {
+		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, expected,
+				    "%llu unexpected bytes after the trailer (the file should be %llu bytes)",
+				    ull(file_size - expected), ull(expected));
+		goto out;
+	}
+	uint8_t trailer[VMFS_BACKUP_TRAILER_SIZE];
+	if ((st = read_exact(fd, path, pos, trailer, sizeof(trailer), err)) != VMFS_OK)
+		goto out;
+	if (memcmp(trailer, VMFS_BACKUP_END_MAGIC, 8) != 0) {
+		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos,
+				    "no trailer: expected \"" VMFS_BACKUP_END_MAGIC "\" at 0x%llx (the file is incomplete "
+				    "or damaged)", ull(pos));
+		goto out;
+	}
+	size_t a, c;
+	int overlap = find_overlap(out->regions, count, &a, &c);
+	if (overlap < 0) {
+		st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+		goto out;
+	}
+	if (overlap) {
+		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, table_at + (uint64_t)c * VMFS_BACKUP_ENTRY_SIZE,
+				    "region %zu [0x%llx, +%llu) overlaps region %zu [0x%llx, +%llu)", c,
+				    ull(out->regions[c].offset), ull(out->regions[c].length), a,
+				    ull(out->regions[a].offset), ull(out->regions[a].length));
+		goto out;
+	}
+
+	/* Every size is now bounded by the limits and by the file itself. */
+	struct sha256_ctx file_ctx;
+	sha256_init(&file_ctx);
+	sha256_update(&file_ctx, sizeof(h), h);
+	sha256_update(&file_ctx, table_len, table);
+	stored = malloc(max_stored);
+	if (!stored) {
+		st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory (%llu bytes)",
+				    ull(max_stored));
+		goto out;
+	}
+	pos = data_at;
+	for (uint32_t i = 0; i < count; i++) {
+		vmfs_backup_region *r = &out->regions[i];
+		if (!(r->data = malloc((size_t)r->length))) {
+			st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, pos, "out of memory (%llu bytes)",
+					    ull(r->length));
+			goto out;
+		}
+		out->count = i + 1;
+		bool packed = r->flags & VMFS_BACKUP_REGION_ZLIB;
+		uint8_t *into = packed ? stored : r->data;
+		if ((st = read_exact(fd, path, pos, into, (size_t)r->stored_length, err)) != VMFS_OK)
+			goto out;
+		sha256_update(&file_ctx, (size_t)r->stored_length, into);
+		if (packed &&
+		    (st = inflate_exact(path, pos, i, stored, r->stored_length, r->data, r->length, err)) != VMFS_OK)
+			goto out;
+		uint32_t crc = crc_of(r->data, r->length);
+		if (crc != r->crc32) {
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos,
+					    "region %u \"%s\" (source 0x%llx, %llu bytes): CRC32 of the data is 0x%08x, the "
+					    "table says 0x%08x (the saved data is damaged)", i, r->kind, ull(r->offset),
+					    ull(r->length), crc, r->crc32);
+			goto out;
+		}
+		uint8_t digest[32];
+		sha_of(r->data, r->length, digest);
+		if (memcmp(digest, r->sha256, 32) != 0) {
+			char x[17], y[17];
+			sha_hex(digest, x);
+			sha_hex(r->sha256, y);
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos,
+					    "region %u \"%s\" (source 0x%llx, %llu bytes): SHA-256 of the data is %s..., the "
+					    "table says %s... (the saved data is damaged)", i, r->kind, ull(r->offset),
+					    ull(r->length), x, y);
+			goto out;
+		}
+		pos += r->stored_length;
+	}
+	sha256_digest(&file_ctx, SHA256_DIGEST_SIZE, out->file_sha256);
+	if (memcmp(out->file_sha256, trailer + 8, 32) != 0) {
+		char x[17], y[17];
+		sha_hex(trailer + 8, x);
+		sha_hex(out->file_sha256, y);
+		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos + 8,
+				    "file SHA-256 mismatch: the trailer says %s..., bytes 0..0x%llx give %s... (the "
+				    "file is damaged)", x, ull(pos - 1), y);
+		goto out;
+	}
+out:
+	free(stored);
+	free(table);
+	return st;
+}
+
+vmfs_status vmfs_backup_load(const char *path, vmfs_backup *out, vmfs_error *err)
+{
+	vmfs_error_clear(err);
+	memset(out, 0, sizeof(*out));
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return sys_fail(err, errno, path, VMFS_NO_OFFSET, "cannot open the backup file");
+	struct stat sb;
+	vmfs_status st;
+	if (fstat(fd, &sb) != 0)
+		st = sys_fail(err, errno, path, VMFS_NO_OFFSET, "cannot stat the backup file");
+	else if (!S_ISREG(sb.st_mode))
+		st = vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
+				    "not a regular file: a backup is a file");
+	else
+		st = parse_file(fd, path, (uint64_t)sb.st_size, out, err);
+	close(fd);
+	if (st != VMFS_OK)
+		vmfs_backup_free(out);
+	return st;
+}
