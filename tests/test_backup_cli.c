@@ -106,3 +106,28 @@ Test(backup_cli, dir_mode_and_usage)
 	cr_assert_eq(r.status, 2);
 	tool_result_free(&r);
 }
+
+/* vmfs-inspect reads a backup like the device: the same volumes report. */
+Test(backup_cli, inspect_reads_a_backup_like_the_source)
+{
+	const char *disk = tmp_path("src.img");
+	const char *out = tmp_path("src.vmfsbak");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M,label=one", "--vol",
+		  "lvm=6,start=1230848,label=two", disk, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", disk, "-o", out, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	tool_result from_disk = run_tool("vmfs-inspect", "--json", disk, NULL);
+	tool_result from_backup = run_tool("vmfs-inspect", "--json", out, NULL);
+	cr_assert_eq(from_disk.status, 0);
+	cr_assert_eq(from_backup.status, 0, "%s", from_backup.err);
+	json_object *a = parse_json(from_disk.out), *b = parse_json(from_backup.out);
+	cr_assert_str_eq(jstr_at(b, "source.type"), "backup");
+	cr_assert_eq(ju64_at(b, "source.size"), 2ull << 30);
+	cr_assert(json_object_equal(jpath(a, "volumes"), jpath(b, "volumes")), "volumes differ");
+	cr_assert(json_object_equal(jpath(a, "partition_table"), jpath(b, "partition_table")), "table differs");
+	json_object_put(a);
+	json_object_put(b);
+	tool_result_free(&from_disk);
+	tool_result_free(&from_backup);
+}

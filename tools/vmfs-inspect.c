@@ -3,6 +3,7 @@
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
 #include "tools/common/report.h"
+#include "vmfs/backup.h"
 #include "vmfs/disk.h"
 #include "vmfs/ident.h"
 #include "vmfs/source.h"
@@ -85,7 +86,9 @@ static int inspect_path(const struct inspect_control *ctl, const char *path, jso
 	vmfs_error err;
 	vmfs_error_clear(&err);
 	*json_out = NULL;
-	vmfs_status st = vmfs_source_open(path, &src, &err);
+	/* A vmfs-backup file reads like the source it was taken from. */
+	vmfs_status st = vmfs_backup_is_backup_file(path) ? vmfs_backup_open_source(path, &src, &err)
+							   : vmfs_source_open(path, &src, &err);
 	if (st == VMFS_OK && ctl->disk.sector_size)
 		vmfs_source_set_sector_size(src, ctl->disk.sector_size);
 	vmfs_disk disk;

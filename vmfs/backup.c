@@ -968,3 +968,37 @@ vmfs_status vmfs_backup_load(const char *path, vmfs_backup *out, vmfs_error *err
 		vmfs_backup_free(out);
 	return st;
 }
+
+bool vmfs_backup_is_backup_file(const char *path)
+{
+	char magic[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool yes = pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+		   memcmp(magic, VMFS_BACKUP_MAGIC, sizeof(magic)) == 0;
+	close(fd);
+	return yes;
+}
+
+vmfs_status vmfs_backup_open_source(const char *path, vmfs_source **out, vmfs_error *err)
+{
+	vmfs_backup b;
+	*out = NULL;
+	vmfs_status st = vmfs_backup_load(path, &b, err);
+	if (st != VMFS_OK)
+		return st;
+	vmfs_source *src = NULL;
+	st = vmfs_source_new_sparse(path, b.source_size, VMFS_SOURCE_BACKUP, &src, err);
+	for (size_t i = 0; st == VMFS_OK && i < b.count; i++)
+		st = vmfs_source_fill(src, b.regions[i].offset, b.regions[i].data, (size_t)b.regions[i].length, err);
+	if (st == VMFS_OK)
+		vmfs_source_set_sector_size(src, b.sector_size);
+	vmfs_backup_free(&b);
+	if (st != VMFS_OK) {
+		vmfs_source_close(src);
+		return st;
+	}
+	*out = src;
+	return VMFS_OK;
+}

@@ -88,7 +88,9 @@
 #define VMFS_BACKUP_H
 
 #include "vmfs/error.h"
+#include "vmfs/source.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -238,6 +240,14 @@ vmfs_status vmfs_backup_load(const char *path, vmfs_backup *out, vmfs_error *err
 
 /* Frees every buffer and empties the record. NULL is accepted. */
 void vmfs_backup_free(vmfs_backup *b);
+
+/* True when the file at path starts with the backup magic. */
+bool vmfs_backup_is_backup_file(const char *path);
+/* Loads and verifies a backup and lays its regions out at their offsets in a
+ * sparse in-memory source of the original size (kind VMFS_SOURCE_BACKUP,
+ * named after the backup file), so that it reads like the source did where
+ * the backup holds data and as zeros elsewhere. */
+vmfs_status vmfs_backup_open_source(const char *path, vmfs_source **out, vmfs_error *err);
 
 /* The region whose source range equals [offset, offset + len), or else the
  * one that contains it (len 0: the one containing the byte at offset); NULL

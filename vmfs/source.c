@@ -116,6 +116,42 @@ vmfs_status vmfs_source_open_memory(const char *name, const void *data, size_t l
 	return source_new(name, fd, VMFS_SOURCE_MEMORY, len, out, err);
 }
 
+vmfs_status vmfs_source_new_sparse(const char *name, uint64_t size, vmfs_source_kind kind, vmfs_source **out,
+				   vmfs_error *err)
+{
+	*out = NULL;
+	if (size == 0 || size > (uint64_t)INT64_MAX)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, name, VMFS_NO_OFFSET, "sparse source size %llu is out of range",
+				      (unsigned long long)size);
+	int fd = memfd_create("vmfs-sparse", MFD_CLOEXEC);
+	if (fd < 0)
+		return vmfs_error_set(err, VMFS_ERR_IO, name, VMFS_NO_OFFSET, "memfd_create: %s", strerror(errno));
+	if (ftruncate(fd, (off_t)size) != 0) {
+		int e = errno;
+		close(fd);
+		return vmfs_error_set(err, VMFS_ERR_IO, name, VMFS_NO_OFFSET, "cannot size a %llu-byte sparse source: %s",
+				      (unsigned long long)size, strerror(e));
+	}
+	return source_new(name, fd, kind, size, out, err);
+}
+
+vmfs_status vmfs_source_fill(vmfs_source *src, uint64_t offset, const void *data, size_t len, vmfs_error *err)
+{
+	if (!vmfs_source_contains(src, offset, len))
+		return vmfs_error_set(err, VMFS_ERR_TRUNCATED, src->path, offset, "%zu bytes do not fit the source", len);
+	const uint8_t *p = data;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pwrite(src->fd, p + done, len - done, (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return vmfs_error_set(err, VMFS_ERR_IO, src->path, offset + done, "memfd write: %s", strerror(errno));
+		done += (size_t)n;
+	}
+	return VMFS_OK;
+}
+
 void vmfs_source_close(vmfs_source *src)
 {
 	if (!src)
@@ -137,6 +173,7 @@ const char *vmfs_source_kind_name(vmfs_source_kind kind)
 	case VMFS_SOURCE_FILE: return "file";
 	case VMFS_SOURCE_BLOCK: return "block";
 	case VMFS_SOURCE_MEMORY: return "memory";
+	case VMFS_SOURCE_BACKUP: return "backup";
 	}
 	return "unknown";
 }

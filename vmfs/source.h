@@ -13,6 +13,7 @@ typedef enum vmfs_source_kind {
 	VMFS_SOURCE_FILE,
 	VMFS_SOURCE_BLOCK,
 	VMFS_SOURCE_MEMORY,
+	VMFS_SOURCE_BACKUP,     /* a backup file's regions laid out at their offsets */
 } vmfs_source_kind;
 
 typedef struct vmfs_source vmfs_source;
@@ -23,6 +24,11 @@ vmfs_status vmfs_source_open(const char *path, vmfs_source **out, vmfs_error *er
 /* Copies len bytes into an anonymous in-memory file; name is used in errors. */
 vmfs_status vmfs_source_open_memory(const char *name, const void *data, size_t len,
 				    vmfs_source **out, vmfs_error *err);
+/* A sparse in-memory source of `size` bytes that reads as zeros until filled
+ * with vmfs_source_fill(); `kind` is VMFS_SOURCE_MEMORY or VMFS_SOURCE_BACKUP. */
+vmfs_status vmfs_source_new_sparse(const char *name, uint64_t size, vmfs_source_kind kind, vmfs_source **out,
+				   vmfs_error *err);
+vmfs_status vmfs_source_fill(vmfs_source *src, uint64_t offset, const void *data, size_t len, vmfs_error *err);
 void vmfs_source_close(vmfs_source *src);
 
 const char *vmfs_source_path(const vmfs_source *src);
