@@ -3,6 +3,8 @@
  * source is opened O_RDONLY and never written. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
+#include "vmfs/backup.h"
+#include "vmfs/disk.h"
 #include "vmfs/plan.h"
 #include "vmfs/ptable.h"
 #include "vmfs/scan.h"
@@ -31,6 +33,8 @@ struct restore_control {
 	unsigned sector_size;
 	const char *undo_file;      /* --undo-file: where to save the undo data */
 	const char *undo;           /* --undo: restore PATH from this file */
+	const char *from_backup;    /* --from-backup: restore regions from a vmfs-backup file */
+	const char *only;           /* --only table|lvm|fs */
 	vmfs_plan_options plan;
 };
 
@@ -52,8 +56,12 @@ static void usage(void)
 	       "  -u, --undo-file FILE   where to save the undo data (default: ./vmfs-restore-NAME-TIME.undo)\n"
 	       "      --undo FILE        put back the bytes saved in FILE (refused when PATH is not the\n"
 	       "                         target it was made for, unless --force)\n"
+	       "      --from-backup FILE put back the regions saved by vmfs-backup (dry run unless --write)\n"
+	       "      --only table|lvm|fs  with --from-backup: only the partition-table areas, the LVM\n"
+	       "                         metadata, or .vh.sf (file-system descriptor)\n"
 	       "  -f, --force            with --replace: allow replacing a conflicting partition;\n"
-	       "                         with --undo: restore even if PATH changed since\n"
+	       "                         with --undo: restore even if PATH changed since;\n"
+	       "                         with --from-backup: even if PATH's size differs from the backup's\n"
 	       "  -r, --replace N        the existing partition a volume's entry may replace\n"
 	       "  -b, --sector-size N    logical sector size of an image: 512 or 4096\n"
 	       "  -j, --json             one JSON document on stdout\n"
@@ -439,6 +447,147 @@ static int run_undo(const struct restore_control *ctl, const char *path)
 	return status;
 }
 
+static bool region_selected(const char *only, const char *kind)
+{
+	if (!only)
+		return true;
+	if (strcmp(only, "table") == 0)
+		return strcmp(kind, "mbr") == 0 || strncmp(kind, "gpt-", 4) == 0;
+	if (strcmp(only, "lvm") == 0)
+		return strncmp(kind, "lvm-", 4) == 0;
+	return strcmp(kind, "vh-sf") == 0; /* "fs" */
+}
+
+/* --from-backup: the regions of a backup whose bytes differ from PATH, shown
+ * region by region; with --write put back through the undo file. */
+static int run_from_backup(const struct restore_control *ctl, const char *path)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	vmfs_backup b;
+	if (vmfs_backup_load(ctl->from_backup, &b, &err) != VMFS_OK) {
+		cli_print_error(prog, &err);
+		return EXIT_ERROR;
+	}
+	int status = EXIT_ERROR;
+	vmfs_source *src = NULL;
+	bool *changed = calloc(b.count ? b.count : 1, sizeof(*changed));
+	uint8_t *now = malloc(VMFS_BACKUP_MAX_REGION_BYTES);
+	size_t changes = 0;
+	vmfs_status st = changed && now ? vmfs_source_open(path, &src, &err)
+					: vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	if (st == VMFS_OK && vmfs_source_size(src) != b.source_size && !ctl->plan.force)
+		st = vmfs_error_set(&err, VMFS_ERR_FORMAT, path, VMFS_NO_OFFSET,
+				    "is %" PRIu64 " bytes, but the backup was taken from a %" PRIu64 "-byte source (%s): "
+				    "refusing (--force to override)", vmfs_source_size(src), b.source_size, b.source_path);
+	json_object *regions = ctl->json ? json_object_new_array() : NULL;
+	if (st == VMFS_OK && !ctl->quiet && !ctl->json)
+		printf("Backup %s: %zu regions of %s (%" PRIu64 " bytes), made by %s\n", ctl->from_backup, b.count,
+		       b.source_path, b.source_size, b.tool);
+	for (size_t i = 0; st == VMFS_OK && i < b.count; i++) {
+		const vmfs_backup_region *r = &b.regions[i];
+		if (!region_selected(ctl->only, r->kind))
+			continue;
+		st = vmfs_source_read(src, r->offset, now, (size_t)r->length, &err);
+		if (st != VMFS_OK)
+			break;
+		size_t differ = 0;
+		for (uint64_t k = 0; k < r->length; k++)
+			differ += now[k] != r->data[k];
+		changed[i] = differ > 0;
+		changes += changed[i];
+		if (regions) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "kind", json_object_new_string(r->kind));
+			json_object_object_add(o, "offset", json_object_new_uint64(r->offset));
+			json_object_object_add(o, "length", json_object_new_uint64(r->length));
+			json_object_object_add(o, "bytes_differing", json_object_new_uint64(differ));
+			json_object_array_add(regions, o);
+		} else if (!ctl->quiet) {
+			printf("  %-16s at 0x%010" PRIx64 ", %10" PRIu64 " bytes: %s", r->kind, r->offset, r->length,
+			       differ ? "" : "unchanged\n");
+			if (differ)
+				printf("%zu bytes would be put back\n", differ);
+		}
+	}
+	vmfs_source_close(src);
+	src = NULL;
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		json_object_put(regions);
+		goto out;
+	}
+	status = EXIT_OK;
+	if (ctl->write && changes) {
+		bool block = false;
+		int fd = open_target(path, &block, &err);
+		vmfs_undo undo = { 0 };
+		char undo_path[4096];
+		if (ctl->undo_file)
+			snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
+		else
+			default_undo_path(path, undo_path, sizeof(undo_path));
+		st = fd < 0 ? VMFS_ERR_IO
+			    : vmfs_undo_init(&undo, path, fd_size(fd, block), b.sector_size,
+					     block ? VMFS_UNDO_TARGET_BLOCK : VMFS_UNDO_TARGET_FILE, "vmfs-restore " VMFS_VERSION,
+					     "restore from backup", &err);
+		for (size_t i = 0; st == VMFS_OK && i < b.count; i++)
+			if (changed[i])
+				st = vmfs_undo_add(&undo, b.regions[i].offset, b.regions[i].data, (uint32_t)b.regions[i].length, &err);
+		if (st == VMFS_OK)
+			st = vmfs_undo_capture(fd, path, &undo, &err);
+		if (st == VMFS_OK)
+			st = vmfs_undo_save(undo_path, &undo, &err);
+		if (st != VMFS_OK) {
+			cli_print_error(prog, &err);
+			fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
+			status = EXIT_ERROR;
+		} else {
+			if (!ctl->quiet && !ctl->json)
+				printf("Undo file saved (fsynced): %s\n", undo_path);
+			st = vmfs_undo_write_new(fd, path, &undo, &err);
+			if (st != VMFS_OK) {
+				cli_print_error(prog, &err);
+				vmfs_error rollback;
+				if (vmfs_undo_apply(fd, path, &undo, &rollback) == VMFS_OK)
+					fprintf(stderr, "%s: %s: rolled back from %s\n", prog, path, undo_path);
+				else
+					fprintf(stderr, "%s: %s: ROLLBACK FAILED: run 'vmfs-restore --undo %s %s'\n", prog, path,
+						undo_path, path);
+				status = EXIT_ERROR;
+			} else {
+				if (block)
+					ioctl(fd, BLKRRPART);
+				if (!ctl->quiet && !ctl->json)
+					printf("Written, synced and verified: %zu region(s) restored from the backup.\n"
+					       "To undo: vmfs-restore --undo %s %s\n", changes, undo_path, path);
+			}
+		}
+		vmfs_undo_free(&undo);
+		if (fd >= 0 && close(fd) != 0 && status == EXIT_OK)
+			status = EXIT_ERROR;
+	} else if (!ctl->quiet && !ctl->json) {
+		printf(changes ? "%zu region(s) differ (dry run: nothing has been written; --write puts them back).\n"
+			       : "Nothing differs from the backup.\n", changes);
+	}
+	if (regions) {
+		json_object *doc = json_object_new_object();
+		json_object_object_add(doc, "tool", json_object_new_string(prog));
+		json_object_object_add(doc, "backup", json_object_new_string(ctl->from_backup));
+		json_object_object_add(doc, "target", json_object_new_string(path));
+		json_object_object_add(doc, "regions", regions);
+		json_object_object_add(doc, "changes", json_object_new_uint64(changes));
+		json_object_object_add(doc, "written", json_object_new_boolean(ctl->write && changes && status == EXIT_OK));
+		json_object_object_add(doc, "exit_status", json_object_new_int(status));
+		cli_print_json(doc);
+	}
+out:
+	free(now);
+	free(changed);
+	vmfs_backup_free(&b);
+	return status;
+}
+
 static int run(const struct restore_control *ctl, const char *path)
 {
 	vmfs_source *src = NULL;
@@ -548,6 +697,8 @@ int main(int argc, char **argv)
 		{ "write", no_argument, NULL, 'w' },
 		{ "undo-file", required_argument, NULL, 'u' },
 		{ "undo", required_argument, NULL, 'U' },
+		{ "from-backup", required_argument, NULL, 'B' },
+		{ "only", required_argument, NULL, 'O' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "replace", required_argument, NULL, 'r' },
 		{ "sector-size", required_argument, NULL, 'b' },
@@ -569,6 +720,12 @@ int main(int argc, char **argv)
 		case 'q': ctl.quiet = true; break;
 		case 'u': ctl.undo_file = optarg; break;
 		case 'U': ctl.undo = optarg; break;
+		case 'B': ctl.from_backup = optarg; break;
+		case 'O':
+			if (strcmp(optarg, "table") && strcmp(optarg, "lvm") && strcmp(optarg, "fs"))
+				return usage_error("invalid --only (table, lvm or fs)", optarg);
+			ctl.only = optarg;
+			break;
 		case 't':
 			if (strcmp(optarg, "gpt") && strcmp(optarg, "mbr") && strcmp(optarg, "dos"))
 				return usage_error("invalid table type (gpt or mbr)", optarg);
@@ -602,7 +759,12 @@ int main(int argc, char **argv)
 		return usage_error("--replace needs --force; partition", argv[optind]);
 	if (ctl.undo && ctl.write)
 		return usage_error("--undo and --write exclude each other; undo file", ctl.undo);
-	int status = ctl.undo ? run_undo(&ctl, argv[optind]) : run(&ctl, argv[optind]);
+	if (ctl.only && !ctl.from_backup)
+		return usage_error("--only needs --from-backup; value", ctl.only);
+	if (ctl.from_backup && ctl.undo)
+		return usage_error("--from-backup and --undo exclude each other; backup", ctl.from_backup);
+	int status = ctl.undo ? run_undo(&ctl, argv[optind])
+		     : ctl.from_backup ? run_from_backup(&ctl, argv[optind]) : run(&ctl, argv[optind]);
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;
 	return status;
