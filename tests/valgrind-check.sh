@@ -59,4 +59,9 @@ vg "$backup" --verify "$work/two.vmfsbak"
 head -c 5000 "$work/two.vmfsbak" > "$work/cut.vmfsbak"
 vg "$backup" --verify "$work/cut.vmfsbak"
 vg "$backup" --json "$work/random.img" "$work/empty.img" --dir "$work"
+cp --sparse=always "$work/two.img" "$work/two-damaged.img"
+dd if=/dev/zero of="$work/two-damaged.img" bs=1M seek=1 count=2 conv=notrunc status=none
+vg "$restore" --json --from-backup "$work/two.vmfsbak" "$work/two-damaged.img"
+vg "$restore" --from-backup "$work/two.vmfsbak" --write --undo-file "$work/two.undo" "$work/two-damaged.img"
+cmp -s "$work/two-damaged.img" "$work/two.img" || { echo "valgrind-check: restore from backup is not byte-identical"; exit 1; }
 echo "valgrind-check: $runs runs of vmfs-inspect, vmfs-restore and vmfs-backup, no memory errors or leaks"
