@@ -7,6 +7,7 @@
  * the trailer's SHA-256, every region by its own CRC32 and SHA-256. */
 #include "vmfs/backup.h"
 
+#include "vmfs/fileio.h"
 #include "vmfs/le.h"
 
 #include <errno.h>
@@ -36,23 +37,6 @@ _Static_assert(sizeof(VMFS_BACKUP_MAGIC) == 9 && sizeof(VMFS_BACKUP_END_MAGIC) =
 _Static_assert(SHA256_DIGEST_SIZE == 32, "SHA-256");
 
 #define CHUNK ((size_t)1 << 20) /* hashing read-back */
-
-static vmfs_status sys_fail(vmfs_error *err, int e, const char *path, uint64_t offset, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-/* VMFS_ERR_IO with errno e kept and its text appended. */
-static vmfs_status sys_fail(vmfs_error *err, int e, const char *path, uint64_t offset, const char *fmt, ...)
-{
-	char what[384];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	vmfs_error_set(err, VMFS_ERR_IO, path, offset, "%s: %s", what, strerror(e));
-	if (err)
-		err->sys_errno = e;
-	return VMFS_ERR_IO;
-}
 
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 
@@ -175,112 +159,23 @@ static const char *text_cmember(const vmfs_backup *b, size_t i) { return (const 
 static vmfs_status read_exact(int fd, const char *path, uint64_t offset, void *buf, size_t len,
 			      vmfs_error *err)
 {
-	uint8_t *p = buf;
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pread(fd, p + done, len - done, (off_t)(offset + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sys_fail(err, errno, path, offset + done, "read of %zu bytes at 0x%llx failed",
-					len - done, ull(offset + done));
-		if (n == 0)
-			return vmfs_error_set(err, VMFS_ERR_TRUNCATED, path, offset + done,
-					      "incomplete backup file: it ends at 0x%llx (needed %zu bytes at 0x%llx)",
-					      ull(offset + done), len, ull(offset));
-		done += (size_t)n;
-	}
-	return VMFS_OK;
-}
-
-static vmfs_status write_exact(int fd, const char *path, uint64_t offset, const void *buf, size_t len,
-			       vmfs_error *err)
-{
-	const uint8_t *p = buf;
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pwrite(fd, p + done, len - done, (off_t)(offset + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return sys_fail(err, n < 0 ? errno : ENOSPC, path, offset + done,
-					"write of %zu bytes at 0x%llx failed", len - done, ull(offset + done));
-		done += (size_t)n;
-	}
-	return VMFS_OK;
-}
-
-static vmfs_status sync_fd(int fd, const char *path, vmfs_error *err)
-{
-	int rc;
-	do
-		rc = fsync(fd);
-	while (rc < 0 && errno == EINTR);
-	if (rc < 0)
-		return sys_fail(err, errno, path, VMFS_NO_OFFSET, "fsync failed");
-	return VMFS_OK;
-}
-
-/* Makes the directory entry of path durable. A file system that cannot sync
- * a directory (EINVAL, ENOTSUP) is accepted: there is nothing more to do. */
-static vmfs_status sync_parent(const char *path, vmfs_error *err)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = !slash ? strdup(".") : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		int e = errno;
-		vmfs_status st = sys_fail(err, e, dir, VMFS_NO_OFFSET, "cannot open the directory of %s", path);
-		free(dir);
-		return st;
-	}
-	int rc;
-	do
-		rc = fsync(dfd);
-	while (rc < 0 && errno == EINTR);
-	int e = errno;
-	close(dfd);
-	vmfs_status st = VMFS_OK;
-	if (rc < 0 && e != EINVAL && e != ENOTSUP)
-		st = sys_fail(err, e, dir, VMFS_NO_OFFSET, "fsync of the directory of %s failed", path);
-	free(dir);
-	return st;
+	return vmfs_read_exact(fd, path, offset, buf, len, "incomplete backup file: it ends", err);
 }
 
 /* ---------------- the record in memory ---------------- */
 
-typedef struct span {
-	uint64_t start, end;
-	size_t index;
-} span;
-
-static int span_cmp(const void *a, const void *b)
-{
-	const span *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* Finds two overlapping regions (returns 1 and their indexes, *a before *b in
- * the source), none (0), or -1 when out of memory. */
+/* Finds two overlapping regions (returns 1 and their indexes, *a before *b),
+ * none (0), or -1 when out of memory. */
 static int find_overlap(const vmfs_backup_region *regions, size_t count, size_t *a, size_t *b)
 {
 	if (count < 2)
 		return 0;
-	span *s = malloc(count * sizeof(*s));
+	vmfs_span *s = malloc(count * sizeof(*s));
 	if (!s)
 		return -1;
 	for (size_t i = 0; i < count; i++)
-		s[i] = (span){ regions[i].offset, regions[i].offset + regions[i].length, i };
-	qsort(s, count, sizeof(*s), span_cmp);
-	int found = 0;
-	for (size_t i = 1; i < count && !found; i++)
-		if (s[i].start < s[i - 1].end) {
-			*a = s[i - 1].index;
-			*b = s[i].index;
-			found = 1;
-		}
+		s[i] = (vmfs_span){ regions[i].offset, regions[i].offset + regions[i].length, i };
+	int found = vmfs_find_overlap(s, count, a, b);
 	free(s);
 	return found;
 }
@@ -557,19 +452,19 @@ static vmfs_status write_file(int fd, const char *path, vmfs_backup *b, vmfs_err
 		bool packed = zr == Z_OK && clen < r->length;
 		r->flags = packed ? VMFS_BACKUP_REGION_ZLIB : 0;
 		r->stored_length = packed ? (uint64_t)clen : r->length;
-		st = write_exact(fd, path, pos, packed ? z : r->data, (size_t)r->stored_length, err);
+		st = vmfs_write_exact(fd, path, pos, packed ? z : r->data, (size_t)r->stored_length, err);
 		free(z);
 		build_entry(r, pos, table + i * VMFS_BACKUP_ENTRY_SIZE);
 		pos += r->stored_length;
 	}
 	if (st == VMFS_OK)
-		st = write_exact(fd, path, table_at, table, b->count * VMFS_BACKUP_ENTRY_SIZE, err);
+		st = vmfs_write_exact(fd, path, table_at, table, b->count * VMFS_BACKUP_ENTRY_SIZE, err);
 	free(table);
 	if (st != VMFS_OK)
 		return st;
 	uint8_t h[VMFS_BACKUP_HEADER_SIZE];
 	build_header(b, h);
-	if ((st = write_exact(fd, path, 0, h, sizeof(h), err)) != VMFS_OK)
+	if ((st = vmfs_write_exact(fd, path, 0, h, sizeof(h), err)) != VMFS_OK)
 		return st;
 	/* Hashing what was written, read back, makes the trailer vouch for the file. */
 	if ((st = hash_file(fd, path, pos, b->file_sha256, err)) != VMFS_OK)
@@ -577,7 +472,7 @@ static vmfs_status write_file(int fd, const char *path, vmfs_backup *b, vmfs_err
 	uint8_t trailer[VMFS_BACKUP_TRAILER_SIZE];
 	memcpy(trailer, VMFS_BACKUP_END_MAGIC, 8);
 	memcpy(trailer + 8, b->file_sha256, 32);
-	return write_exact(fd, path, pos, trailer, sizeof(trailer), err);
+	return vmfs_write_exact(fd, path, pos, trailer, sizeof(trailer), err);
 }
 
 vmfs_status vmfs_backup_save(const char *path, vmfs_backup *b, vmfs_error *err)
@@ -589,17 +484,17 @@ vmfs_status vmfs_backup_save(const char *path, vmfs_backup *b, vmfs_error *err)
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0) {
 		int e = errno;
-		return sys_fail(err, e, path, VMFS_NO_OFFSET, "%s",
+		return vmfs_errno_fail(err, e, path, VMFS_NO_OFFSET, "%s",
 				e == EEXIST ? "refusing to overwrite an existing file with a backup"
 					    : "cannot create the backup file");
 	}
 	st = write_file(fd, path, b, err);
 	if (st == VMFS_OK)
-		st = sync_fd(fd, path, err);
+		st = vmfs_sync_fd(fd, path, err);
 	if (close(fd) != 0 && st == VMFS_OK)
-		st = sys_fail(err, errno, path, VMFS_NO_OFFSET, "close failed");
+		st = vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "close failed");
 	if (st == VMFS_OK)
-		st = sync_parent(path, err);
+		st = vmfs_sync_parent(path, err);
 	if (st != VMFS_OK)
 		unlink(path); /* ours: created exclusively above */
 	return st;
@@ -953,11 +848,11 @@ vmfs_status vmfs_backup_load(const char *path, vmfs_backup *out, vmfs_error *err
 	memset(out, 0, sizeof(*out));
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return sys_fail(err, errno, path, VMFS_NO_OFFSET, "cannot open the backup file");
+		return vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "cannot open the backup file");
 	struct stat sb;
 	vmfs_status st;
 	if (fstat(fd, &sb) != 0)
-		st = sys_fail(err, errno, path, VMFS_NO_OFFSET, "cannot stat the backup file");
+		st = vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "cannot stat the backup file");
 	else if (!S_ISREG(sb.st_mode))
 		st = vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
 				    "not a regular file: a backup is a file");
