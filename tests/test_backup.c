@@ -22,49 +22,6 @@
 #define SMALL_SIZE (1u << 20)
 #define HEAD_END 0x1800000u
 
-static void pattern(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
-	}
-}
-
-static uint64_t size_of(const char *path)
-{
-	struct stat st;
-	cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
-	return (uint64_t)st.st_size;
-}
-
-static void read_at(const char *path, uint64_t offset, void *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(pread(fd, buf, len, (off_t)offset), (ssize_t)len);
-	close(fd);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	*len = (size_t)size_of(path);
-	uint8_t *buf = malloc(*len + 1);
-	cr_assert_not_null(buf);
-	read_at(path, 0, buf, *len);
-	return buf;
-}
-
-static void spit(const char *path, const uint8_t *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	cr_assert_not_null(f);
-	cr_assert_eq(fwrite(buf, 1, len, f), len);
-	cr_assert_eq(fclose(f), 0);
-}
-
 static void sha256(const uint8_t *p, size_t len, uint8_t out[32])
 {
 	struct sha256_ctx ctx;
@@ -103,9 +60,9 @@ static const char *small_backup_file(const char *name, size_t *len)
 	vmfs_error err;
 	cr_assert_eq(vmfs_backup_init(&b, &src, &err), VMFS_OK, "%s", err.reason);
 	static uint8_t mbr[512], gpt[16896];
-	pattern(mbr, sizeof(mbr), 1);
+	fill_pattern(mbr, sizeof(mbr), 1);
 	memset(gpt, 0, sizeof(gpt));
-	pattern(gpt, 92, 2);
+	fill_pattern(gpt, 92, 2);
 	cr_assert_eq(vmfs_backup_add(&b, "mbr", VMFS_BACKUP_NO_DEVICE, 0, mbr, sizeof(mbr), &err), VMFS_OK, "%s",
 		     err.reason);
 	cr_assert_eq(vmfs_backup_add(&b, "gpt-primary", 0, 4096, gpt, sizeof(gpt), &err), VMFS_OK, "%s", err.reason);
@@ -114,7 +71,7 @@ static const char *small_backup_file(const char *name, size_t *len)
 	cr_assert_eq(b.regions[0].stored_length, 512);
 	cr_assert_eq(b.regions[1].flags, VMFS_BACKUP_REGION_ZLIB, "zeros are stored compressed");
 	cr_assert_lt(b.regions[1].stored_length, 1024);
-	*len = (size_t)size_of(path);
+	*len = (size_t)file_size(path);
 	cr_assert_eq(*len, 4096 + 2 * 128 + 512 + b.regions[1].stored_length + 40);
 	vmfs_backup_free(&b);
 	return path;
@@ -143,7 +100,7 @@ Test(backup, round_trip_on_generated_volume)
 	const char *img = tmp_path("v5.img");
 	const char *file = tmp_path("v5.vmfsbackup");
 	mkfixture("volume", "--lvm", "5", img, NULL);
-	uint64_t size = size_of(img);
+	uint64_t size = file_size(img);
 	cr_assert_gt(size, HEAD_END + 16896);
 	const struct {
 		const char *kind;
@@ -161,13 +118,13 @@ Test(backup, round_trip_on_generated_volume)
 	uint8_t *buf = malloc(HEAD_END);
 	cr_assert_not_null(buf);
 	for (size_t i = 0; i < 3; i++) {
-		read_at(img, spec[i].offset, buf, (size_t)spec[i].length);
+		read_file_at(img, spec[i].offset, buf, (size_t)spec[i].length);
 		cr_assert_eq(vmfs_backup_add(&b, spec[i].kind, spec[i].device, spec[i].offset, buf, spec[i].length, &err),
 			     VMFS_OK, "%s", err.reason);
 		cr_assert_eq(b.regions[i].crc32, (uint32_t)crc32(0, buf, (uInt)spec[i].length));
 	}
 	cr_assert_eq(vmfs_backup_save(file, &b, &err), VMFS_OK, "%s", err.reason);
-	uint64_t saved = size_of(file);
+	uint64_t saved = file_size(file);
 	cr_assert_lt(saved, 64 * 1024, "24 MiB of metadata compress to %llu bytes", (unsigned long long)saved);
 
 	vmfs_backup l;
@@ -193,7 +150,7 @@ Test(backup, round_trip_on_generated_volume)
 		cr_assert_eq(r->device, spec[i].device);
 		cr_assert_eq(r->offset, spec[i].offset);
 		cr_assert_eq(r->length, spec[i].length);
-		read_at(img, spec[i].offset, buf, (size_t)spec[i].length);
+		read_file_at(img, spec[i].offset, buf, (size_t)spec[i].length);
 		cr_assert_eq(memcmp(r->data, buf, (size_t)spec[i].length), 0, "bytes of region %zu", i);
 		cr_assert_eq(r->crc32, (uint32_t)crc32(0, buf, (uInt)spec[i].length));
 		uint8_t d[32];
@@ -203,7 +160,7 @@ Test(backup, round_trip_on_generated_volume)
 	}
 	/* The trailer holds the SHA-256 of everything before it. */
 	size_t len;
-	uint8_t *f = slurp(file, &len);
+	uint8_t *f = read_whole_file(file, &len);
 	uint8_t d[32];
 	sha256(f, len - 40, d);
 	cr_assert_eq(memcmp(f + len - 40, "VMFSBEND", 8), 0);
@@ -233,7 +190,7 @@ Test(backup, saved_file_is_private_and_laid_out_as_documented)
 	struct stat st;
 	cr_assert_eq(stat(file, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0600, "the backup holds disk contents: mode %o", st.st_mode & 0777);
-	uint8_t *f = slurp(file, &len);
+	uint8_t *f = read_whole_file(file, &len);
 	cr_assert_eq(memcmp(f, "VMFSBKUP", 8), 0);
 	cr_assert_eq(vmfs_le32(f + 8), 1);
 	cr_assert_eq(vmfs_le32(f + 12), 4096);
@@ -274,7 +231,7 @@ Test(backup, save_refuses_an_existing_path)
 {
 	size_t len;
 	const char *path = small_backup_file("taken.vmfsbackup", &len);
-	uint8_t *before = slurp(path, &len);
+	uint8_t *before = read_whole_file(path, &len);
 	vmfs_backup_source src = source_of("/dev/sdx", SMALL_SIZE);
 	vmfs_backup b;
 	vmfs_error err;
@@ -286,7 +243,7 @@ Test(backup, save_refuses_an_existing_path)
 	cr_assert_str_eq(err.path, path);
 	cr_assert(strstr(err.reason, "existing"), "%s", err.reason);
 	size_t now_len;
-	uint8_t *now = slurp(path, &now_len);
+	uint8_t *now = read_whole_file(path, &now_len);
 	cr_assert_eq(now_len, len);
 	cr_assert_eq(memcmp(now, before, len), 0, "the existing file is untouched");
 	free(now);
@@ -303,7 +260,7 @@ Test(backup, save_removes_its_partial_file_on_failure)
 	vmfs_error err;
 	cr_assert_eq(vmfs_backup_init(&b, &src, &err), VMFS_OK, "%s", err.reason);
 	static uint8_t data[65536];
-	pattern(data, sizeof(data), 3);
+	fill_pattern(data, sizeof(data), 3);
 	cr_assert_eq(vmfs_backup_add(&b, "lvm-metadata", 0, 0x100000 - sizeof(data), data, sizeof(data), &err), VMFS_OK);
 	struct rlimit old, lim;
 	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -326,7 +283,7 @@ Test(backup, load_refuses_every_single_bit_flip)
 	size_t len;
 	const char *file = small_backup_file("good.vmfsbackup", &len);
 	const char *bad = tmp_path("flipped.vmfsbackup");
-	uint8_t *f = slurp(file, &len);
+	uint8_t *f = read_whole_file(file, &len);
 	vmfs_backup b;
 	vmfs_error err;
 	cr_assert_eq(vmfs_backup_load(file, &b, &err), VMFS_OK, "%s", err.reason);
@@ -334,7 +291,7 @@ Test(backup, load_refuses_every_single_bit_flip)
 	for (size_t i = 0; i < len; i++) {
 		uint8_t mask = (uint8_t)(1u << (i % 8));
 		f[i] ^= mask;
-		spit(bad, f, len);
+		write_whole_file(bad, f, len);
 		f[i] ^= mask;
 		vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 		cr_assert(e.offset < len, "byte %zu: offset %llu (%s)", i, (unsigned long long)e.offset, e.reason);
@@ -362,7 +319,7 @@ Test(backup, load_refuses_every_single_bit_flip)
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t at = cases[c].at;
 		f[at] ^= 0x10;
-		spit(bad, f, len);
+		write_whole_file(bad, f, len);
 		f[at] ^= 0x10;
 		vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 		cr_assert(strstr(e.reason, cases[c].says), "byte %zu: \"%s\", expected \"%s\"", at, e.reason,
@@ -373,7 +330,7 @@ Test(backup, load_refuses_every_single_bit_flip)
 	/* Damage inside the zlib stream is found by zlib or by the checksums. */
 	for (size_t at = data1; at < trailer; at++) {
 		f[at] ^= 0x01;
-		spit(bad, f, len);
+		write_whole_file(bad, f, len);
 		f[at] ^= 0x01;
 		vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 		cr_assert(strstr(e.reason, "region 1"), "byte %zu: %s", at, e.reason);
@@ -388,17 +345,17 @@ Test(backup, load_refuses_incomplete_files)
 	size_t len;
 	const char *file = small_backup_file("good.vmfsbackup", &len);
 	const char *bad = tmp_path("short.vmfsbackup");
-	uint8_t *f = slurp(file, &len);
+	uint8_t *f = read_whole_file(file, &len);
 	const size_t cuts[] = { 0, 1, 7, 8, 100, 4095, 4096, 4097, 4096 + 128, 4096 + 256, 4096 + 256 + 39,
 				4096 + 256 + 40, 4096 + 256 + 511, len - 41, len - 40, len - 8, len - 1 };
 	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
-		spit(bad, f, cuts[c]);
+		write_whole_file(bad, f, cuts[c]);
 		vmfs_error e = load_fails(bad, VMFS_ERR_TRUNCATED);
 		cr_assert(strstr(e.reason, "incomplete"), "cut at %zu: %s", cuts[c], e.reason);
 		cr_assert_eq(e.offset, cuts[c], "the error names the end of the file");
 	}
 	f[len] = 0;
-	spit(bad, f, len + 1);
+	write_whole_file(bad, f, len + 1);
 	vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 	cr_assert(strstr(e.reason, "after the trailer"), "%s", e.reason);
 	free(f);
@@ -411,7 +368,7 @@ Test(backup, load_enforces_the_limits)
 	size_t len;
 	const char *file = small_backup_file("good.vmfsbackup", &len);
 	const char *bad = tmp_path("limits.vmfsbackup");
-	uint8_t *good = slurp(file, &len);
+	uint8_t *good = read_whole_file(file, &len);
 	uint8_t *f = malloc(len);
 	cr_assert_not_null(f);
 	const size_t e0 = 4096, e1 = 4096 + 128;
@@ -461,7 +418,7 @@ Test(backup, load_enforces_the_limits)
 		else
 			f[cases[c].at] = (uint8_t)cases[c].value;
 		fix_sums(f, len);
-		spit(bad, f, len);
+		write_whole_file(bad, f, len);
 		vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 		cr_assert(strstr(e.reason, cases[c].says), "case %zu: \"%s\", expected \"%s\"", c, e.reason,
 			  cases[c].says);
@@ -473,13 +430,13 @@ Test(backup, load_enforces_the_limits)
 	memcpy(f, good, len);
 	vmfs_put_le32(f + VMFS_BACKUP_OFF_COUNT, 0xFFFFFFFFu);
 	fix_sums(f, len);
-	spit(bad, f, len);
+	write_whole_file(bad, f, len);
 	vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 	cr_assert_eq(e.offset, VMFS_BACKUP_OFF_COUNT);
 	memcpy(f, good, len);
 	vmfs_put_le64(f + e1 + VMFS_BACKUP_ENT_OFF_LENGTH, 1ull << 40);
 	fix_sums(f, len);
-	spit(bad, f, len);
+	write_whole_file(bad, f, len);
 	e = load_fails(bad, VMFS_ERR_FORMAT);
 	cr_assert_eq(e.offset, e1 + VMFS_BACKUP_ENT_OFF_LENGTH);
 	free(f);
@@ -499,8 +456,8 @@ Test(backup, load_refuses_what_is_not_a_backup)
 	cr_assert_eq(vmfs_backup_load(dir, &b, &err), VMFS_ERR_UNSUPPORTED);
 	const char *junk = tmp_path("junk.bin");
 	uint8_t data[8192];
-	pattern(data, sizeof(data), 9);
-	spit(junk, data, sizeof(data));
+	fill_pattern(data, sizeof(data), 9);
+	write_whole_file(junk, data, sizeof(data));
 	vmfs_error e = load_fails(junk, VMFS_ERR_FORMAT);
 	cr_assert(strstr(e.reason, "not a backup file"), "%s", e.reason);
 	cr_assert_eq(e.offset, 0);

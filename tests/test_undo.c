@@ -19,49 +19,6 @@
 
 #define SMALL_SIZE (1u << 20)
 
-static void pattern(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
-	}
-}
-
-static uint64_t size_of(const char *path)
-{
-	struct stat st;
-	cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
-	return (uint64_t)st.st_size;
-}
-
-static void read_at(const char *path, uint64_t offset, void *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(pread(fd, buf, len, (off_t)offset), (ssize_t)len);
-	close(fd);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	*len = (size_t)size_of(path);
-	uint8_t *buf = malloc(*len + 1);
-	cr_assert_not_null(buf);
-	read_at(path, 0, buf, *len);
-	return buf;
-}
-
-static void spit(const char *path, const uint8_t *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	cr_assert_not_null(f);
-	cr_assert_eq(fwrite(buf, 1, len, f), len);
-	cr_assert_eq(fclose(f), 0);
-}
-
 /* Recomputes the header CRC and the trailer CRC of an undo file image. */
 static void fix_crcs(uint8_t *f, size_t len)
 {
@@ -76,8 +33,8 @@ static const char *small_target(const char *name)
 	const char *path = tmp_path(name);
 	uint8_t *buf = malloc(SMALL_SIZE);
 	cr_assert_not_null(buf);
-	pattern(buf, SMALL_SIZE, 7);
-	spit(path, buf, SMALL_SIZE);
+	fill_pattern(buf, SMALL_SIZE, 7);
+	write_whole_file(path, buf, SMALL_SIZE);
 	free(buf);
 	return path;
 }
@@ -95,7 +52,7 @@ static void small_undo(vmfs_undo *u, const char *target)
 				    "test: small", &err), VMFS_OK, "%s", err.reason);
 	for (size_t i = 0; i < 3; i++) {
 		uint8_t data[1000];
-		pattern(data, small_regions[i].length, 100 + i);
+		fill_pattern(data, small_regions[i].length, 100 + i);
 		cr_assert_eq(vmfs_undo_add(u, small_regions[i].offset, data, small_regions[i].length, &err), VMFS_OK,
 			     "%s", err.reason);
 	}
@@ -114,7 +71,7 @@ static const char *small_undo_file(const char *name, size_t *len)
 	small_undo(&u, target);
 	cr_assert_eq(vmfs_undo_save(path, &u, &err), VMFS_OK, "%s", err.reason);
 	vmfs_undo_free(&u);
-	*len = (size_t)size_of(path);
+	*len = (size_t)file_size(path);
 	cr_assert_eq(*len, 512 + 3 * 20 + 2 * (512 + 100 + 1000) + 12);
 	return path;
 }
@@ -144,8 +101,8 @@ Test(undo, round_trip_on_generated_volume)
 	const char *file = tmp_path("restore.undo");
 	mkfixture("volume", "--lvm", "5", img, NULL);
 	dd_copy(img, pristine, "1M", "iflag=fullblock");
-	uint64_t size = size_of(img);
-	cr_assert_eq(size_of(pristine), size);
+	uint64_t size = file_size(img);
+	cr_assert_eq(file_size(pristine), size);
 	cr_assert(files_equal(img, pristine));
 
 	const struct {
@@ -158,7 +115,7 @@ Test(undo, round_trip_on_generated_volume)
 				    "vmfs-restore: GPT rebuild", &err), VMFS_OK, "%s", err.reason);
 	static uint8_t data[3][16384];
 	for (size_t i = 0; i < 3; i++) {
-		pattern(data[i], spec[i].length, i + 1);
+		fill_pattern(data[i], spec[i].length, i + 1);
 		cr_assert_eq(vmfs_undo_add(&u, spec[i].offset, data[i], spec[i].length, &err), VMFS_OK, "%s", err.reason);
 	}
 	int fd = open(img, O_RDWR);
@@ -166,13 +123,13 @@ Test(undo, round_trip_on_generated_volume)
 	cr_assert_eq(vmfs_undo_capture(fd, img, &u, &err), VMFS_OK, "%s", err.reason);
 	static uint8_t buf[16384];
 	for (size_t i = 0; i < 3; i++) {
-		read_at(pristine, spec[i].offset, buf, spec[i].length);
+		read_file_at(pristine, spec[i].offset, buf, spec[i].length);
 		cr_assert_eq(memcmp(u.regions[i].old_data, buf, spec[i].length), 0, "captured old bytes of region %zu", i);
 	}
 	cr_assert_eq(vmfs_undo_save(file, &u, &err), VMFS_OK, "%s", err.reason);
 	cr_assert_eq(vmfs_undo_write_new(fd, img, &u, &err), VMFS_OK, "%s", err.reason);
 	for (size_t i = 0; i < 3; i++) {
-		read_at(img, spec[i].offset, buf, spec[i].length);
+		read_file_at(img, spec[i].offset, buf, spec[i].length);
 		cr_assert_eq(memcmp(buf, data[i], spec[i].length), 0, "new bytes of region %zu on the target", i);
 	}
 	cr_assert_not(files_equal(img, pristine));
@@ -222,7 +179,7 @@ Test(undo, saved_file_is_private_and_exact)
 	struct stat st;
 	cr_assert_eq(stat(file, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0600, "the undo file holds disk contents: mode %o", st.st_mode & 0777);
-	uint8_t *f = slurp(file, &len);
+	uint8_t *f = read_whole_file(file, &len);
 	cr_assert_eq(memcmp(f, "VMFSUNDO", 8), 0);
 	cr_assert_eq(vmfs_le32(f + VMFS_UNDO_OFF_VERSION), 1);
 	cr_assert_eq(vmfs_le32(f + VMFS_UNDO_OFF_HEADER_SIZE), 512);
@@ -247,7 +204,7 @@ Test(undo, save_refuses_an_existing_path)
 	const char *target = small_target("target.img");
 	const char *path = tmp_path("taken.undo");
 	static const char precious[] = "someone else's file\n";
-	spit(path, (const uint8_t *)precious, sizeof(precious) - 1);
+	write_whole_file(path, (const uint8_t *)precious, sizeof(precious) - 1);
 	vmfs_undo u;
 	vmfs_error err;
 	small_undo(&u, target);
@@ -256,7 +213,7 @@ Test(undo, save_refuses_an_existing_path)
 	cr_assert_str_eq(err.path, path);
 	cr_assert(strstr(err.reason, "existing"), "%s", err.reason);
 	size_t len;
-	uint8_t *now = slurp(path, &len);
+	uint8_t *now = read_whole_file(path, &len);
 	cr_assert_eq(len, sizeof(precious) - 1);
 	cr_assert_eq(memcmp(now, precious, len), 0, "the existing file is untouched");
 	free(now);
@@ -295,7 +252,7 @@ Test(undo, load_refuses_every_single_bit_flip)
 	size_t len;
 	const char *file = small_undo_file("good.undo", &len);
 	const char *bad = tmp_path("flipped.undo");
-	uint8_t *f = slurp(file, &len);
+	uint8_t *f = read_whole_file(file, &len);
 	vmfs_undo u;
 	vmfs_error err;
 	cr_assert_eq(vmfs_undo_load(file, &u, &err), VMFS_OK, "%s", err.reason);
@@ -303,7 +260,7 @@ Test(undo, load_refuses_every_single_bit_flip)
 	for (size_t i = 0; i < len; i++) {
 		uint8_t mask = (uint8_t)(1u << (i % 8));
 		f[i] ^= mask;
-		spit(bad, f, len);
+		write_whole_file(bad, f, len);
 		f[i] ^= mask;
 		vmfs_error e = load_fails(bad, VMFS_OK);
 		cr_assert(e.offset == VMFS_NO_OFFSET || e.offset <= len, "byte %zu: offset %llu", i,
@@ -336,7 +293,7 @@ Test(undo, load_refuses_every_single_bit_flip)
 		if (c == 9)
 			at = len - 2, offset = len - 4;
 		f[at] ^= 0x10;
-		spit(bad, f, len);
+		write_whole_file(bad, f, len);
 		f[at] ^= 0x10;
 		vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 		cr_assert(strstr(e.reason, cases[c].says), "byte %zu: \"%s\", expected \"%s\"", at, e.reason,
@@ -352,18 +309,18 @@ Test(undo, load_refuses_incomplete_files)
 	size_t len;
 	const char *file = small_undo_file("good.undo", &len);
 	const char *bad = tmp_path("short.undo");
-	uint8_t *f = slurp(file, &len);
+	uint8_t *f = read_whole_file(file, &len);
 	const size_t cuts[] = { 0, 1, 7, 8, 100, 511, 512, 513, 531, 532, 1000, 2000, len - 13, len - 12, len - 8,
 				len - 1 };
 	for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
-		spit(bad, f, cuts[c]);
+		write_whole_file(bad, f, cuts[c]);
 		vmfs_error e = load_fails(bad, VMFS_ERR_TRUNCATED);
 		cr_assert(strstr(e.reason, "incomplete"), "cut at %zu: %s", cuts[c], e.reason);
 		cr_assert_eq(e.offset, cuts[c], "the error names the end of the file");
 	}
 	/* Bytes after the trailer are refused as well. */
 	f[len] = 0;
-	spit(bad, f, len + 1);
+	write_whole_file(bad, f, len + 1);
 	vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 	cr_assert(strstr(e.reason, "after the trailer"), "%s", e.reason);
 	free(f);
@@ -375,7 +332,7 @@ Test(undo, load_enforces_the_limits)
 	size_t len;
 	const char *file = small_undo_file("good.undo", &len);
 	const char *bad = tmp_path("limits.undo");
-	uint8_t *good = slurp(file, &len);
+	uint8_t *good = read_whole_file(file, &len);
 	uint8_t *f = malloc(len);
 	cr_assert_not_null(f);
 	const size_t reg1 = 512 + 20 + 2 * 512; /* record of region 1 */
@@ -410,7 +367,7 @@ Test(undo, load_enforces_the_limits)
 		else
 			vmfs_put_le64(f + cases[c].at, cases[c].value);
 		fix_crcs(f, len);
-		spit(bad, f, len);
+		write_whole_file(bad, f, len);
 		vmfs_error e = load_fails(bad, VMFS_ERR_FORMAT);
 		cr_assert(strstr(e.reason, cases[c].says), "case %zu: \"%s\", expected \"%s\"", c, e.reason,
 			  cases[c].says);
@@ -488,7 +445,7 @@ Test(undo, check_target_refuses_another_device_unless_forced)
 	cr_assert_eq(vmfs_undo_apply(fd, target, &u, &err), VMFS_OK, "%s", err.reason);
 	for (size_t i = 0; i < 3; i++) {
 		uint8_t buf[1000];
-		read_at(target, u.regions[i].offset, buf, u.regions[i].length);
+		read_file_at(target, u.regions[i].offset, buf, u.regions[i].length);
 		cr_assert_eq(memcmp(buf, u.regions[i].old_data, u.regions[i].length), 0);
 	}
 	close(fd);
@@ -546,7 +503,7 @@ Test(undo, apply_on_a_read_only_descriptor_fails_cleanly)
 	cr_assert(strstr(err.reason, "write of 512 bytes at 0x0 failed"), "%s", err.reason);
 	close(fd);
 	uint8_t buf[512];
-	read_at(target, 0, buf, sizeof(buf));
+	read_file_at(target, 0, buf, sizeof(buf));
 	cr_assert_eq(memcmp(buf, u.regions[0].new_data, sizeof(buf)), 0, "nothing was written");
 	vmfs_undo_free(&u);
 }

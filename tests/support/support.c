@@ -174,6 +174,49 @@ void dd_copy(const char *in, const char *out, const char *bs, const char *operan
 	cr_assert_eq(status, 0, "dd %s %s -> %s failed", operand, in, out);
 }
 
+void fill_pattern(uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)x;
+	}
+}
+
+uint64_t file_size(const char *path)
+{
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
+	return (uint64_t)st.st_size;
+}
+
+void read_file_at(const char *path, uint64_t offset, void *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, buf, len, (off_t)offset), (ssize_t)len);
+	close(fd);
+}
+
+uint8_t *read_whole_file(const char *path, size_t *len)
+{
+	*len = (size_t)file_size(path);
+	uint8_t *buf = malloc(*len + 1);
+	cr_assert_not_null(buf);
+	read_file_at(path, 0, buf, *len);
+	return buf;
+}
+
+void write_whole_file(const char *path, const uint8_t *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(buf, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
 void patch_file(const char *path, uint64_t offset, const void *bytes, size_t len)
 {
 	int fd = open(path, O_WRONLY);

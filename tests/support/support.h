@@ -40,6 +40,15 @@ void wipe_gpt(const char *path, uint64_t disk_bytes);
  * as if the disk had been reinitialised by another system. */
 void write_linux_mbr(const char *path);
 
+/* Deterministic pseudo-random bytes (xorshift) for a seed. */
+void fill_pattern(uint8_t *p, size_t n, uint64_t seed);
+uint64_t file_size(const char *path);
+void read_file_at(const char *path, uint64_t offset, void *buf, size_t len);
+/* The whole file in a malloc'd buffer (one spare byte); *len its size. */
+uint8_t *read_whole_file(const char *path, size_t *len);
+/* Creates or replaces path with exactly these bytes. */
+void write_whole_file(const char *path, const uint8_t *buf, size_t len);
+
 /* Writes bytes at an offset of an existing file. */
 void patch_file(const char *path, uint64_t offset, const void *bytes, size_t len);
 void patch_le32(const char *path, uint64_t offset, uint32_t value);
