@@ -846,18 +846,12 @@ vmfs_status vmfs_backup_load(const char *path, vmfs_backup *out, vmfs_error *err
 {
 	vmfs_error_clear(err);
 	memset(out, 0, sizeof(*out));
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "cannot open the backup file");
-	struct stat sb;
-	vmfs_status st;
-	if (fstat(fd, &sb) != 0)
-		st = vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "cannot stat the backup file");
-	else if (!S_ISREG(sb.st_mode))
-		st = vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
-				    "not a regular file: a backup is a file");
-	else
-		st = parse_file(fd, path, (uint64_t)sb.st_size, out, err);
+	int fd;
+	uint64_t size;
+	vmfs_status st = vmfs_open_regular(path, "backup file", &fd, &size, err);
+	if (st != VMFS_OK)
+		return st;
+	st = parse_file(fd, path, size, out, err);
 	close(fd);
 	if (st != VMFS_OK)
 		vmfs_backup_free(out);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
@@ -103,6 +104,27 @@ vmfs_status vmfs_sync_parent(const char *path, vmfs_error *err)
 		st = vmfs_errno_fail(err, e, dir, VMFS_NO_OFFSET, "fsync of the directory of %s failed", path);
 	free(dir);
 	return st;
+}
+
+vmfs_status vmfs_open_regular(const char *path, const char *what, int *fd, uint64_t *size, vmfs_error *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "cannot open the %s", what);
+	struct stat sb;
+	vmfs_status st = VMFS_OK;
+	if (fstat(*fd, &sb) != 0)
+		st = vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "cannot stat the %s", what);
+	else if (!S_ISREG(sb.st_mode))
+		st = vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
+				    "not a regular file: the %s must be a regular file", what);
+	if (st != VMFS_OK) {
+		close(*fd);
+		*fd = -1;
+		return st;
+	}
+	*size = (uint64_t)sb.st_size;
+	return VMFS_OK;
 }
 
 static int span_cmp(const void *x, const void *y)

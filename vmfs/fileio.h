@@ -22,6 +22,10 @@ vmfs_status vmfs_sync_fd(int fd, const char *path, vmfs_error *err);
 /* fsync of the directory holding path (tolerates file systems that refuse it). */
 vmfs_status vmfs_sync_parent(const char *path, vmfs_error *err);
 
+/* Opens path read-only and checks it is a regular file; what names it in
+ * errors ("backup file"). On VMFS_OK *fd is open and *size is its length. */
+vmfs_status vmfs_open_regular(const char *path, const char *what, int *fd, uint64_t *size, vmfs_error *err);
+
 typedef struct vmfs_span {
 	uint64_t start, end;
 	size_t index;
