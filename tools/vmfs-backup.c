@@ -53,12 +53,6 @@ static void usage(void)
 	       "Exit status: 0 success; 2 error; 3 bad usage. See vmfs-backup(1).\n", prog, prog, prog);
 }
 
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "%s: %s '%s'\nTry '%s --help' for more information.\n", prog, what, arg, prog);
-	return EXIT_USAGE;
-}
-
 /* Reads a small sysfs attribute, trailing whitespace removed; "" if absent. */
 static void sysfs_read(const char *dir, const char *name, char *out, size_t len)
 {
@@ -290,15 +284,15 @@ int main(int argc, char **argv)
 	int status = EXIT_OK;
 	if (ctl.verify) {
 		if (optind != argc || ctl.output || ctl.dir)
-			return usage_error("--verify takes only the backup file; extra operand", optind < argc ? argv[optind] : "-o/--dir");
+			return cli_usage_error(prog, "--verify takes only the backup file; extra operand", optind < argc ? argv[optind] : "-o/--dir");
 		status = verify(&ctl, ctl.verify);
 	} else {
 		if (optind >= argc)
-			return usage_error("missing operand", "PATH");
+			return cli_usage_error(prog, "missing operand", "PATH");
 		if (!ctl.output == !ctl.dir)
-			return usage_error("give exactly one of -o FILE and --dir DIR", ctl.output ? ctl.output : "(none)");
+			return cli_usage_error(prog, "give exactly one of -o FILE and --dir DIR", ctl.output ? ctl.output : "(none)");
 		if (ctl.output && argc - optind != 1)
-			return usage_error("-o takes one PATH; use --dir for several, extra operand", argv[optind + 1]);
+			return cli_usage_error(prog, "-o takes one PATH; use --dir for several, extra operand", argv[optind + 1]);
 		json_object *reports = ctl.json ? json_object_new_array() : NULL;
 		for (int i = optind; i < argc; i++) {
 			char name[4096];

@@ -51,12 +51,6 @@ static void usage(void)
 	       "See vmfs-inspect(1).\n", prog, prog);
 }
 
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "%s: %s '%s'\nTry '%s --help' for more information.\n", prog, what, arg, prog);
-	return EXIT_USAGE;
-}
-
 static int inspect_ident(const struct inspect_control *ctl, const char *text, json_object *list)
 {
 	vmfs_ident id;
@@ -164,18 +158,18 @@ int main(int argc, char **argv)
 		case OPT_VML: ctl.vml = true; break;
 		case 'o':
 			if (!parse_size(optarg, &value))
-				return usage_error("invalid offset", optarg);
+				return cli_usage_error(prog, "invalid offset", optarg);
 			ctl.disk.has_offset = true;
 			ctl.disk.offset = value;
 			break;
 		case 'b':
 			if (!parse_size(optarg, &value) || (value != 512 && value != 4096))
-				return usage_error("invalid sector size (512 or 4096)", optarg);
+				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
 			ctl.disk.sector_size = (unsigned)value;
 			break;
 		case 'p':
 			if (!parse_size(optarg, &value))
-				return usage_error("invalid PE count", optarg);
+				return cli_usage_error(prog, "invalid PE count", optarg);
 			ctl.report.max_pe = (size_t)value;
 			break;
 		case 'h':
@@ -190,7 +184,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return usage_error("missing operand", ctl.vml ? "ID" : "PATH");
+		return cli_usage_error(prog, "missing operand", ctl.vml ? "ID" : "PATH");
 
 	int status = EXIT_OK;
 	int count = argc - optind;

@@ -74,12 +74,6 @@ static void usage(void)
 	       "See vmfs-restore(1).\n", prog);
 }
 
-static int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "%s: %s '%s'\nTry '%s --help' for more information.\n", prog, what, arg, prog);
-	return EXIT_USAGE;
-}
-
 static void put(json_object *o, const char *key, json_object *value) { json_object_object_add(o, key, value); }
 
 static json_object *hex_json(const uint8_t *data, size_t len)
@@ -723,22 +717,22 @@ int main(int argc, char **argv)
 		case 'B': ctl.from_backup = optarg; break;
 		case 'O':
 			if (strcmp(optarg, "table") && strcmp(optarg, "lvm") && strcmp(optarg, "fs"))
-				return usage_error("invalid --only (table, lvm or fs)", optarg);
+				return cli_usage_error(prog, "invalid --only (table, lvm or fs)", optarg);
 			ctl.only = optarg;
 			break;
 		case 't':
 			if (strcmp(optarg, "gpt") && strcmp(optarg, "mbr") && strcmp(optarg, "dos"))
-				return usage_error("invalid table type (gpt or mbr)", optarg);
+				return cli_usage_error(prog, "invalid table type (gpt or mbr)", optarg);
 			ctl.plan.table = optarg;
 			break;
 		case 'r':
 			if (!parse_size(optarg, &value) || value == 0 || value > VMFS_PTABLE_MAX_PARTS)
-				return usage_error("invalid partition number", optarg);
+				return cli_usage_error(prog, "invalid partition number", optarg);
 			ctl.plan.replace = (size_t)value;
 			break;
 		case 'b':
 			if (!parse_size(optarg, &value) || (value != 512 && value != 4096))
-				return usage_error("invalid sector size (512 or 4096)", optarg);
+				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
 			ctl.sector_size = (unsigned)value;
 			break;
 		case 'h':
@@ -753,16 +747,16 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error(optind >= argc ? "missing operand" : "one PATH only, extra operand",
+		return cli_usage_error(prog, optind >= argc ? "missing operand" : "one PATH only, extra operand",
 				   optind >= argc ? "PATH" : argv[optind + 1]);
 	if (ctl.plan.replace && !ctl.plan.force)
-		return usage_error("--replace needs --force; partition", argv[optind]);
+		return cli_usage_error(prog, "--replace needs --force; partition", argv[optind]);
 	if (ctl.undo && ctl.write)
-		return usage_error("--undo and --write exclude each other; undo file", ctl.undo);
+		return cli_usage_error(prog, "--undo and --write exclude each other; undo file", ctl.undo);
 	if (ctl.only && !ctl.from_backup)
-		return usage_error("--only needs --from-backup; value", ctl.only);
+		return cli_usage_error(prog, "--only needs --from-backup; value", ctl.only);
 	if (ctl.from_backup && ctl.undo)
-		return usage_error("--from-backup and --undo exclude each other; backup", ctl.from_backup);
+		return cli_usage_error(prog, "--from-backup and --undo exclude each other; backup", ctl.from_backup);
 	int status = ctl.undo ? run_undo(&ctl, argv[optind])
 		     : ctl.from_backup ? run_from_backup(&ctl, argv[optind]) : run(&ctl, argv[optind]);
 	if (!cli_close_stdout(prog))

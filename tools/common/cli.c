@@ -6,6 +6,12 @@
 #include <inttypes.h>
 #include <string.h>
 
+int cli_usage_error(const char *prog, const char *what, const char *arg)
+{
+	fprintf(stderr, "%s: %s '%s'\nTry '%s --help' for more information.\n", prog, what, arg, prog);
+	return EXIT_USAGE;
+}
+
 void cli_print_error(const char *prog, const vmfs_error *err)
 {
 	char line[2048], safe[2300];

@@ -16,6 +16,9 @@ enum tool_exit {
 	EXIT_USAGE = 3,     /* bad command line */
 };
 
+/* A command-line mistake: "PROG: WHAT 'ARG'" and the --help hint on stderr;
+ * returns EXIT_USAGE. */
+int cli_usage_error(const char *prog, const char *what, const char *arg);
 /* "PROG: PATH: offset 0x1234 (4660): REASON" on stderr. */
 void cli_print_error(const char *prog, const vmfs_error *err);
 /* One stderr line per error-severity finding, naming path and offset. */
