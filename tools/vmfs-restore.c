@@ -3,6 +3,7 @@
  * source is opened O_RDONLY and never written. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
+#include "vmfs/apply.h"
 #include "vmfs/backup.h"
 #include "vmfs/disk.h"
 #include "vmfs/plan.h"
@@ -236,50 +237,6 @@ static void show_progress(void *context, uint64_t done, uint64_t total)
 		done >= total ? "\n" : "");
 }
 
-/* Opens the target for writing: O_EXCL on a block device (the kernel refuses
- * when it or a partition of it is in use), an exclusive lock on a file. */
-static int open_target(const char *path, bool *block, vmfs_error *err)
-{
-	struct stat st;
-	if (stat(path, &st) != 0) {
-		vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "cannot stat: %s", strerror(errno));
-		return -1;
-	}
-	*block = S_ISBLK(st.st_mode);
-	int fd = open(path, O_RDWR | O_CLOEXEC | (*block ? O_EXCL : 0));
-	if (fd < 0) {
-		vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "cannot open for writing: %s%s", strerror(errno),
-			       errno == EBUSY ? " (the device or one of its partitions is in use)" : "");
-		return -1;
-	}
-	if (!*block && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "another process holds a lock on it");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static uint64_t fd_size(int fd, bool block)
-{
-	uint64_t size = 0;
-	struct stat st;
-	if (block)
-		return ioctl(fd, BLKGETSIZE64, &size) == 0 ? size : 0;
-	return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-static void default_undo_path(const char *target, char *out, size_t len)
-{
-	const char *base = strrchr(target, '/');
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, len, "vmfs-restore-%s-%s.undo", base ? base + 1 : target, stamp);
-}
-
 /* After the write: the table must hold every planned entry and each volume
  * must decode through its partition without an error finding. */
 static vmfs_status verify_written(const char *path, const vmfs_plan *plan, vmfs_error *err)
@@ -317,82 +274,84 @@ static vmfs_status verify_written(const char *path, const vmfs_plan *plan, vmfs_
 	return st;
 }
 
-/* --write: undo file (fsynced) before the first byte changes; write, fsync,
- * read back; verify; roll back on any failure. */
+/* What to check after a partition-table rebuild was written. */
+typedef struct plan_verify {
+	const vmfs_plan *plan;
+} plan_verify;
+
+/* Undo file (fsynced) before the first byte changes; write, fsync, read
+ * back; verify (when given); roll back on any failure. The changes are in
+ * a->undo already; a is closed on return. */
+static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const plan_verify *verify, size_t areas)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	char undo_path[4096];
+	if (ctl->undo_file)
+		snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
+	else
+		vmfs_apply_default_undo_path(prog, a->path, undo_path, sizeof(undo_path));
+	int status = EXIT_ERROR;
+	vmfs_status st = vmfs_apply_prepare(a, undo_path, &err);
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		fprintf(stderr, "%s: %s: nothing was written\n", prog, a->path);
+		goto out;
+	}
+	if (!ctl->quiet && !ctl->json)
+		printf("\nUndo file saved (fsynced): %s\n", undo_path);
+	st = vmfs_apply_write(a, &err);
+	if (st == VMFS_OK && verify)
+		st = verify_written(a->path, verify->plan, &err);
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		vmfs_error rollback;
+		if (vmfs_apply_rollback(a, &rollback) == VMFS_OK) {
+			fprintf(stderr, "%s: %s: rolled back from %s: the target holds its previous bytes again\n", prog,
+				a->path, undo_path);
+		} else {
+			cli_print_error(prog, &rollback);
+			fprintf(stderr, "%s: %s: ROLLBACK FAILED: run '%s --undo %s %s'\n", prog, a->path, prog, undo_path,
+				a->path);
+		}
+		goto out;
+	}
+	if (!vmfs_apply_reread_table(a))
+		fprintf(stderr, "%s: %s: the kernel did not re-read the table (%s); it will at the next rescan\n", prog,
+			a->path, strerror(errno));
+	if (!ctl->quiet && !ctl->json)
+		printf("Written, synced and verified: %zu area(s)%s.\nTo undo: %s --undo %s %s\n", areas,
+		       verify ? "; volumes probed through their new partitions" : "", prog, undo_path, a->path);
+	status = EXIT_OK;
+out:
+	if (vmfs_apply_close(a, &err) != VMFS_OK && status == EXIT_OK) {
+		cli_print_error(prog, &err);
+		status = EXIT_ERROR;
+	}
+	return status;
+}
+
+/* --write of a partition-table rebuild. */
 static int write_plan(const struct restore_control *ctl, const char *path, uint64_t scanned_size, const vmfs_plan *plan,
 		      const vmfs_table_render *render)
 {
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	bool block = false;
-	int fd = open_target(path, &block, &err);
-	if (fd < 0) {
-		cli_print_error(prog, &err);
-		return EXIT_ERROR;
-	}
-	int status = EXIT_ERROR;
-	vmfs_undo undo = { 0 };
-	char undo_path[4096];
-	if (ctl->undo_file)
-		snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
-	else
-		default_undo_path(path, undo_path, sizeof(undo_path));
-	uint64_t size = fd_size(fd, block);
-	vmfs_status st = VMFS_OK;
-	if (size != scanned_size)
-		st = vmfs_error_set(&err, VMFS_ERR_FORMAT, path, VMFS_NO_OFFSET,
-				    "the target is %" PRIu64 " bytes now, %" PRIu64 " when it was scanned: refusing to write",
-				    size, scanned_size);
-	if (st == VMFS_OK)
-		st = vmfs_undo_init(&undo, path, size, plan->sector_size, block ? VMFS_UNDO_TARGET_BLOCK : VMFS_UNDO_TARGET_FILE,
-				    "vmfs-restore " VMFS_VERSION, "partition table rebuild", &err);
-	for (size_t i = 0; st == VMFS_OK && i < render->count; i++)
-		st = vmfs_undo_add(&undo, render->changes[i].offset, render->changes[i].new_data, render->changes[i].length, &err);
-	if (st == VMFS_OK)
-		st = vmfs_undo_capture(fd, path, &undo, &err);
+	vmfs_apply a;
+	vmfs_status st = vmfs_apply_open(&a, path, scanned_size, plan->sector_size, "vmfs-restore " VMFS_VERSION,
+					 "partition table rebuild", &err);
 	/* The bytes in place must still be the ones the plan was made from. */
 	for (size_t i = 0; st == VMFS_OK && i < render->count; i++)
-		if (memcmp(undo.regions[i].old_data, render->changes[i].old_data, render->changes[i].length) != 0)
-			st = vmfs_error_set(&err, VMFS_ERR_FORMAT, path, render->changes[i].offset,
-					    "the %s changed since it was scanned: refusing to write", render->changes[i].area);
-	if (st == VMFS_OK)
-		st = vmfs_undo_save(undo_path, &undo, &err);
+		st = vmfs_apply_add(&a, render->changes[i].offset, render->changes[i].old_data, render->changes[i].new_data,
+				    render->changes[i].length, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
 		fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
-		goto out;
+		vmfs_apply_close(&a, NULL);
+		return EXIT_ERROR;
 	}
-	if (!ctl->quiet && !ctl->json)
-		printf("\nUndo file saved (fsynced): %s\n", undo_path);
-	st = vmfs_undo_write_new(fd, path, &undo, &err);
-	if (st == VMFS_OK)
-		st = verify_written(path, plan, &err);
-	if (st != VMFS_OK) {
-		cli_print_error(prog, &err);
-		vmfs_error rollback;
-		if (vmfs_undo_apply(fd, path, &undo, &rollback) == VMFS_OK) {
-			fprintf(stderr, "%s: %s: rolled back from %s: the target holds its previous bytes again\n", prog, path,
-				undo_path);
-		} else {
-			cli_print_error(prog, &rollback);
-			fprintf(stderr, "%s: %s: ROLLBACK FAILED: run 'vmfs-restore --undo %s %s'\n", prog, path, undo_path, path);
-		}
-		goto out;
-	}
-	if (block && ioctl(fd, BLKRRPART) != 0)
-		fprintf(stderr, "%s: %s: the kernel did not re-read the table (%s); it will at the next rescan\n", prog, path,
-			strerror(errno));
-	if (!ctl->quiet && !ctl->json)
-		printf("Written, synced and verified: %zu area(s); volumes probed through their new partitions.\n"
-		       "To undo: vmfs-restore --undo %s %s\n", render->count, undo_path, path);
-	status = EXIT_OK;
-out:
-	vmfs_undo_free(&undo);
-	if (close(fd) != 0 && status == EXIT_OK) {
-		fprintf(stderr, "%s: %s: close failed: %s\n", prog, path, strerror(errno));
-		status = EXIT_ERROR;
-	}
-	return status;
+	plan_verify verify = { plan };
+	return apply_changes(ctl, &a, &verify, render->count);
 }
 
 /* --undo FILE PATH: put back the saved bytes, after checking that PATH is the
@@ -401,44 +360,16 @@ static int run_undo(const struct restore_control *ctl, const char *path)
 {
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	vmfs_undo undo = { 0 };
-	vmfs_status st = vmfs_undo_load(ctl->undo, &undo, &err);
-	if (st != VMFS_OK) {
-		cli_print_error(prog, &err);
-		return EXIT_ERROR;
-	}
-	bool block = false;
-	int fd = open_target(path, &block, &err);
-	if (fd < 0) {
-		cli_print_error(prog, &err);
-		vmfs_undo_free(&undo);
-		return EXIT_ERROR;
-	}
-	unsigned sector = undo.sector_size;
-	int logical = 0;
-	if (block && ioctl(fd, BLKSSZGET, &logical) == 0)
-		sector = (unsigned)logical;
-	vmfs_undo_state *states = calloc(undo.count ? undo.count : 1, sizeof(*states));
-	st = states ? vmfs_undo_check_target(fd, path, fd_size(fd, block), sector, &undo, ctl->plan.force, states, &err)
-		    : vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
-	if (st == VMFS_OK)
-		st = vmfs_undo_apply(fd, path, &undo, &err);
-	int status = EXIT_OK;
-	if (st != VMFS_OK) {
+	vmfs_undo_report report;
+	if (vmfs_apply_undo_file(ctl->undo, path, ctl->plan.force, &report, &err) != VMFS_OK) {
 		cli_print_error(prog, &err);
 		fprintf(stderr, "%s: %s: not restored\n", prog, path);
-		status = EXIT_ERROR;
-	} else if (!ctl->quiet) {
-		printf("Restored %zu area(s) of %s from %s (%s, %s), synced and verified.\n", undo.count, path, ctl->undo,
-		       undo.tool, undo.description);
+		return EXIT_ERROR;
 	}
-	if (block && st == VMFS_OK)
-		ioctl(fd, BLKRRPART);
-	free(states);
-	vmfs_undo_free(&undo);
-	if (close(fd) != 0 && status == EXIT_OK)
-		status = EXIT_ERROR;
-	return status;
+	if (!ctl->quiet)
+		printf("Restored %zu area(s) of %s from %s (%s, %s), synced and verified.\n", report.regions, path, ctl->undo,
+		       report.tool, report.description);
+	return EXIT_OK;
 }
 
 static bool region_selected(const char *only, const char *kind)
@@ -513,53 +444,22 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	}
 	status = EXIT_OK;
 	if (ctl->write && changes) {
-		bool block = false;
-		int fd = open_target(path, &block, &err);
-		vmfs_undo undo = { 0 };
-		char undo_path[4096];
-		if (ctl->undo_file)
-			snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
-		else
-			default_undo_path(path, undo_path, sizeof(undo_path));
-		st = fd < 0 ? VMFS_ERR_IO
-			    : vmfs_undo_init(&undo, path, fd_size(fd, block), b.sector_size,
-					     block ? VMFS_UNDO_TARGET_BLOCK : VMFS_UNDO_TARGET_FILE, "vmfs-restore " VMFS_VERSION,
-					     "restore from backup", &err);
+		vmfs_apply a;
+		/* --force: the size was found to differ in the dry run and accepted. */
+		st = vmfs_apply_open(&a, path, ctl->plan.force ? 0 : b.source_size, b.sector_size,
+				     "vmfs-restore " VMFS_VERSION, "restore from backup", &err);
 		for (size_t i = 0; st == VMFS_OK && i < b.count; i++)
 			if (changed[i])
-				st = vmfs_undo_add(&undo, b.regions[i].offset, b.regions[i].data, (uint32_t)b.regions[i].length, &err);
-		if (st == VMFS_OK)
-			st = vmfs_undo_capture(fd, path, &undo, &err);
-		if (st == VMFS_OK)
-			st = vmfs_undo_save(undo_path, &undo, &err);
+				st = vmfs_apply_add(&a, b.regions[i].offset, NULL, b.regions[i].data,
+						    (uint32_t)b.regions[i].length, &err);
 		if (st != VMFS_OK) {
 			cli_print_error(prog, &err);
 			fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
+			vmfs_apply_close(&a, NULL);
 			status = EXIT_ERROR;
 		} else {
-			if (!ctl->quiet && !ctl->json)
-				printf("Undo file saved (fsynced): %s\n", undo_path);
-			st = vmfs_undo_write_new(fd, path, &undo, &err);
-			if (st != VMFS_OK) {
-				cli_print_error(prog, &err);
-				vmfs_error rollback;
-				if (vmfs_undo_apply(fd, path, &undo, &rollback) == VMFS_OK)
-					fprintf(stderr, "%s: %s: rolled back from %s\n", prog, path, undo_path);
-				else
-					fprintf(stderr, "%s: %s: ROLLBACK FAILED: run 'vmfs-restore --undo %s %s'\n", prog, path,
-						undo_path, path);
-				status = EXIT_ERROR;
-			} else {
-				if (block)
-					ioctl(fd, BLKRRPART);
-				if (!ctl->quiet && !ctl->json)
-					printf("Written, synced and verified: %zu region(s) restored from the backup.\n"
-					       "To undo: vmfs-restore --undo %s %s\n", changes, undo_path, path);
-			}
+			status = apply_changes(ctl, &a, NULL, changes);
 		}
-		vmfs_undo_free(&undo);
-		if (fd >= 0 && close(fd) != 0 && status == EXIT_OK)
-			status = EXIT_ERROR;
 	} else if (!ctl->quiet && !ctl->json) {
 		printf(changes ? "%zu region(s) differ (dry run: nothing has been written; --write puts them back).\n"
 			       : "Nothing differs from the backup.\n", changes);
