@@ -4,6 +4,7 @@
 #include "vmfs/text.h"
 
 #include <stdio.h>
+#include <uuid/uuid.h>
 #include <string.h>
 
 void vmfs_uuid_from_bytes(vmfs_uuid *uuid, const uint8_t *p)
@@ -71,4 +72,37 @@ uint32_t vmfs_uuid_time(const vmfs_uuid *uuid)
 void vmfs_uuid_mac(const vmfs_uuid *uuid, uint8_t mac[6])
 {
 	memcpy(mac, uuid->bytes + 10, 6);
+}
+
+/* libuuid's random generator reads the kernel's random source; an RFC 4122
+ * random UUID has 122 random bits, of which the fixed version and variant
+ * nibbles (bytes 6 and 8) are skipped here. */
+static void random_bytes(uint8_t *out, size_t len)
+{
+	static const size_t usable[] = { 0, 1, 2, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15 };
+	while (len > 0) {
+		uuid_t u;
+		uuid_generate_random(u);
+		for (size_t i = 0; i < sizeof(usable) / sizeof(usable[0]) && len > 0; i++, len--)
+			*out++ = u[usable[i]];
+	}
+}
+
+uint32_t vmfs_random32(void)
+{
+	uint8_t b[4];
+	random_bytes(b, sizeof(b));
+	return vmfs_le32(b);
+}
+
+void vmfs_uuid_generate(vmfs_uuid *uuid, uint32_t unix_time, const uint8_t *mac)
+{
+	vmfs_put_le32(uuid->bytes, unix_time);
+	random_bytes(uuid->bytes + 4, 6);
+	if (mac) {
+		memcpy(uuid->bytes + 10, mac, 6);
+	} else {
+		random_bytes(uuid->bytes + 10, 6);
+		uuid->bytes[10] = (uint8_t)((uuid->bytes[10] | 0x02u) & ~0x01u);
+	}
 }
