@@ -1,0 +1,406 @@
+/* vmfs-resignature: the plan names every field that changes; a dry run
+ * writes nothing; --write gives the volume the planned identity (read back
+ * by our decoder and by libblkid), and --undo restores byte for byte; the
+ * refusals hold (checksum, lock, state, missing members, copies). */
+#include "tests/support/support.h"
+#include "vmfs/le.h"
+
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *copy_of(const char *path, const char *name)
+{
+	const char *copy = tmp_path(name);
+	unlink(copy);
+	dd_copy(path, copy, "1M", "count=100000");
+	return copy;
+}
+
+static json_object *run_json(tool_result *r)
+{
+	cr_assert_eq(r->status, 0, "exit %d: %s%s", r->status, r->out, r->err);
+	return parse_json(r->out);
+}
+
+/* The change with this structure and field, or NULL. */
+static json_object *change(json_object *doc, const char *structure, const char *field, size_t member)
+{
+	json_object *changes = jpath(doc, "changes");
+	for (size_t i = 0; i < json_object_array_length(changes); i++) {
+		json_object *c = json_object_array_get_idx(changes, i);
+		if (strcmp(jstr_at(c, "structure"), structure) == 0 && strcmp(jstr_at(c, "field"), field) == 0 &&
+		    ju64_at(c, "member") == member)
+			return c;
+	}
+	return NULL;
+}
+
+static const char *const new_identity_fields[][2] = {
+	{ "lvm header", "device_uuid" },     { "lvm header", "generation" },     { "lvm header", "mod_time" },
+	{ "volume entry", "name" },          { "volume entry", "lv_uuid" },      { "volume entry", "snap_id" },
+	{ "volume entry", "generation" },    { "volume entry", "mod_time" },     { "fs descriptor", "uuid" },
+	{ "fs descriptor", "label" },        { "fs descriptor", "snap_id" },     { "fs descriptor", "volinfo_uuid" },
+	{ "fs descriptor", "volinfo_snap_id" },
+};
+#define NEW_IDENTITY_FIELDS (sizeof(new_identity_fields) / sizeof(new_identity_fields[0]))
+
+static void assert_new_identity_plan(json_object *doc, const char *old_label)
+{
+	cr_assert_eq(json_object_array_length(jpath(doc, "changes")), NEW_IDENTITY_FIELDS, "%s",
+		     json_object_to_json_string(jpath(doc, "changes")));
+	for (size_t i = 0; i < NEW_IDENTITY_FIELDS; i++)
+		cr_assert_not_null(change(doc, new_identity_fields[i][0], new_identity_fields[i][1], 0), "no change of %s %s",
+				   new_identity_fields[i][0], new_identity_fields[i][1]);
+	const char *label = jstr_at(doc, "new.label");
+	cr_assert_eq(strncmp(label, "snap-", 5), 0, "%s", label);
+	for (int i = 5; i < 13; i++)
+		cr_assert(isxdigit((unsigned char)label[i]), "%s", label);
+	cr_assert_eq(label[13], '-');
+	cr_assert_str_eq(label + 14, old_label);
+	cr_assert_str_neq(jstr_at(doc, "new.lv_uuid"), jstr_at(doc, "volume.lv_uuid"));
+	cr_assert_str_neq(jstr_at(doc, "new.fs_uuid"), jstr_at(doc, "volume.fs_uuid"));
+	cr_assert_eq(ju64_at(doc, "new.snap_id"), ju64_at(doc, "volume.snap_id") + 1);
+	/* Every copy of the LV identity gets the same new value (9.2). */
+	cr_assert_str_eq(jstr_at(change(doc, "volume entry", "lv_uuid", 0), "new"), jstr_at(doc, "new.lv_uuid"));
+	cr_assert_str_eq(jstr_at(change(doc, "fs descriptor", "volinfo_uuid", 0), "new"), jstr_at(doc, "new.lv_uuid"));
+	char quoted[64];
+	snprintf(quoted, sizeof(quoted), "\"%s\"", jstr_at(doc, "new.lv_uuid"));
+	cr_assert_str_eq(jstr_at(change(doc, "volume entry", "name", 0), "new"), quoted);
+}
+
+/* Absolute offset of the descriptor from the plan (uuid change is at +0x09). */
+static uint64_t descriptor_offset(json_object *doc)
+{
+	return ju64_at(change(doc, "fs descriptor", "uuid", 0), "offset") - 0x09;
+}
+
+/* After a --write: our decoder and libblkid read the new identity. */
+static void assert_written_identity(const char *disk, json_object *plan, uint64_t partition, bool lvm6)
+{
+	tool_result r = run_tool("vmfs-inspect", "--json", disk, NULL);
+	cr_assert_eq(r.status, 0, "inspect after write: %s%s", r.out, r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.device_uuid"), jstr_at(plan, "members[0].new_device_uuid"));
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.uuid"), jstr_at(plan, "new.fs_uuid"));
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].fs.label"), jstr_at(plan, "new.label"));
+	json_object_put(doc);
+	tool_result_free(&r);
+	char value[160];
+	cr_assert(blkid_value(disk, partition, "UUID_SUB", value, sizeof(value)));
+	cr_assert_str_eq(value, jstr_at(plan, "members[0].new_device_uuid"));
+	if (!lvm6) { /* blkid reads the LV UUID text at 0x100214, which LVM6 does not use (7.3) */
+		cr_assert(blkid_value(disk, partition, "UUID", value, sizeof(value)));
+		cr_assert_str_eq(value, jstr_at(plan, "new.lv_uuid"));
+	}
+	uint64_t lv = descriptor_offset(plan) - 0x200000;
+	cr_assert(blkid_value(disk, lv, "UUID", value, sizeof(value)), "blkid finds no file system at 0x%llx",
+		  (unsigned long long)lv);
+	cr_assert_str_eq(value, jstr_at(plan, "new.fs_uuid"));
+	cr_assert(blkid_value(disk, lv, "LABEL", value, sizeof(value)));
+	cr_assert_str_eq(value, jstr_at(plan, "new.label"));
+}
+
+/* Dry run, write, checks, second dry run, undo: the whole cycle on one disk. */
+static void resignature_cycle(const char *disk, uint64_t partition, bool lvm6, const char *old_label)
+{
+	const char *pristine = copy_of(disk, "pristine.copy");
+	tool_result r = run_tool("vmfs-resignature", "--new-identity", "--json", disk, NULL);
+	json_object *dry = run_json(&r);
+	tool_result_free(&r);
+	assert_new_identity_plan(dry, old_label);
+	cr_assert(!json_object_get_boolean(jpath(dry, "written")));
+	cr_assert(files_equal(disk, pristine), "the dry run changed the disk");
+	json_object_put(dry);
+
+	const char *undo = tmp_path("resign.undo");
+	unlink(undo);
+	r = run_tool("vmfs-resignature", "--new-identity", "--write", "--json", "--undo-file", undo, disk, NULL);
+	json_object *plan = run_json(&r);
+	tool_result_free(&r);
+	cr_assert(json_object_get_boolean(jpath(plan, "written")));
+	cr_assert_str_eq(jstr_at(plan, "undo_files[0]"), undo);
+	assert_new_identity_plan(plan, old_label);
+	assert_written_identity(disk, plan, partition, lvm6);
+
+	/* Only the planned bytes changed. */
+	size_t a_len, b_len;
+	uint8_t *before = read_whole_file(pristine, &a_len);
+	uint8_t *after = read_whole_file(disk, &b_len);
+	cr_assert_eq(a_len, b_len);
+	json_object *changes = jpath(plan, "changes");
+	for (size_t i = 0; i < json_object_array_length(changes); i++) {
+		json_object *c = json_object_array_get_idx(changes, i);
+		uint64_t off = ju64_at(c, "offset"), len = ju64_at(c, "length");
+		memset(before + off, 0, len);
+		memset(after + off, 0, len);
+	}
+	cr_assert(memcmp(before, after, a_len) == 0, "bytes outside the planned fields changed");
+	free(before);
+	free(after);
+	json_object_put(plan);
+
+	r = run_tool("vmfs-resignature", "--undo", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "undo: %s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(disk, pristine), "--undo did not restore the disk byte for byte");
+}
+
+Test(resign, vmfs6_in_gpt_disk)
+{
+	const char *disk = tmp_path("v6.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,label=six", disk, NULL);
+	resignature_cycle(disk, 2048 * 512, true, "six");
+}
+
+Test(resign, vmfs3_in_mbr_disk)
+{
+	const char *disk = tmp_path("v3.img");
+	mkfixture("disk", "--table", "mbr", "--disk-size", "700M", "--vol", "lvm=3,start=128,label=three", disk, NULL);
+	resignature_cycle(disk, 128 * 512, false, "three");
+}
+
+Test(resign, options_label_mac_and_volume_choice)
+{
+	const char *disk = tmp_path("two.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,size=600M,label=one", "--vol",
+		  "lvm=6,size=600M,label=two", disk, NULL);
+	tool_result r = run_tool("vmfs-resignature", "--new-identity", disk, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "--volume"), "%s", r.err);
+	tool_result_free(&r);
+	r = run_tool("vmfs-resignature", "--new-identity", "--json", "--volume", "two", "--label", "restored copy", "--mac",
+		     "00:50:56:aa:bb:cc", disk, NULL);
+	json_object *doc = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_str_eq(jstr_at(doc, "volume.label"), "two");
+	cr_assert_str_eq(jstr_at(doc, "new.label"), "restored copy");
+	const char *uuids[] = { jstr_at(doc, "new.lv_uuid"), jstr_at(doc, "new.fs_uuid"),
+				jstr_at(doc, "members[0].new_device_uuid") };
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_str_eq(uuids[i] + 23, "005056aabbcc", "%s", uuids[i]);
+	json_object_put(doc);
+	/* Without --mac the MAC group is random and locally administered. */
+	r = run_tool("vmfs-resignature", "--new-identity", "--json", "--volume", "one", disk, NULL);
+	doc = run_json(&r);
+	tool_result_free(&r);
+	unsigned first = 0;
+	cr_assert_eq(sscanf(jstr_at(doc, "new.fs_uuid") + 23, "%2x", &first), 1);
+	cr_assert_eq(first & 0x03, 0x02, "%s", jstr_at(doc, "new.fs_uuid"));
+	json_object_put(doc);
+	const char *bad[][2] = { { "--label", "" }, { "--label", "a/b" } };
+	for (size_t i = 0; i < 2; i++) {
+		r = run_tool("vmfs-resignature", "--new-identity", "--volume", "one", bad[i][0], bad[i][1], disk, NULL);
+		cr_assert_eq(r.status, 2, "%s %s accepted", bad[i][0], bad[i][1]);
+		tool_result_free(&r);
+	}
+	r = run_tool("vmfs-resignature", "--new-identity", "--mac", "00:50:56", disk, NULL);
+	cr_assert_eq(r.status, 3);
+	tool_result_free(&r);
+}
+
+/* Two LVM5 devices of one LV: the second holds the LV's second GiB. */
+static void make_spanned_pair(const char *a, const char *b)
+{
+	const char *lv = "60000100-22222222-1000-000c29000001";
+	mkfixture("volume", "--lvm", "5", "--size", "600M", "--lv-uuid", lv, "--device-uuid",
+		  "60000100-11111111-1000-000c29000001", a, NULL);
+	mkfixture("volume", "--lvm", "5", "--size", "600M", "--lv-uuid", lv, "--device-uuid",
+		  "60000200-11111111-1000-000c29000002", b, NULL);
+	for (int i = 0; i < 2; i++)
+		patch_le32(i ? b : a, 0x100200 + 0x90, 2); /* numDevs */
+	/* The second member's PE starts at LV offset 1 GiB: no descriptor there. */
+	patch_le64(b, 0x180600 + 0x11, 1ull << 30);
+}
+
+Test(resign, spanned_volume_needs_every_member)
+{
+	const char *a = tmp_path("member-a.img"), *b = tmp_path("member-b.img");
+	make_spanned_pair(a, b);
+	const char *a0 = copy_of(a, "a.copy"), *b0 = copy_of(b, "b.copy");
+	tool_result r = run_tool("vmfs-resignature", "--new-identity", "--write", a, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "every member must be present"), "%s", r.err);
+	tool_result_free(&r);
+	/* The same device twice is a copy, not a second member. */
+	r = run_tool("vmfs-resignature", "--new-identity", a, a0, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "a copy of it"), "%s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(a, a0) && files_equal(b, b0));
+
+	const char *undo = tmp_path("span.undo");
+	r = run_tool("vmfs-resignature", "--new-identity", "--write", "--json", "--undo-file", undo, a, b, NULL);
+	json_object *doc = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_eq(json_object_array_length(jpath(doc, "members")), 2);
+	cr_assert_eq(json_object_array_length(jpath(doc, "undo_files")), 2);
+	/* Both members carry the one new LV identity, each its own device UUID. */
+	cr_assert_str_eq(jstr_at(change(doc, "volume entry", "lv_uuid", 1), "new"), jstr_at(doc, "new.lv_uuid"));
+	cr_assert_str_neq(jstr_at(doc, "members[0].new_device_uuid"), jstr_at(doc, "members[1].new_device_uuid"));
+	char value[64];
+	cr_assert(blkid_value(b, 0, "UUID", value, sizeof(value)));
+	cr_assert_str_eq(value, jstr_at(doc, "new.lv_uuid"));
+	cr_assert(blkid_value(b, 0, "UUID_SUB", value, sizeof(value)));
+	cr_assert_str_eq(value, jstr_at(doc, "members[1].new_device_uuid"));
+	char undo_a[4096], undo_b[4096];
+	snprintf(undo_a, sizeof(undo_a), "%s", jstr_at(doc, "undo_files[0]"));
+	snprintf(undo_b, sizeof(undo_b), "%s", jstr_at(doc, "undo_files[1]"));
+	json_object_put(doc);
+	r = run_tool("vmfs-resignature", "--undo", undo_a, a, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	/* An undo file refuses the other member. */
+	r = run_tool("vmfs-resignature", "--undo", undo_b, a, NULL);
+	cr_assert_eq(r.status, 2);
+	tool_result_free(&r);
+	r = run_tool("vmfs-resignature", "--undo", undo_b, b, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(a, a0) && files_equal(b, b0));
+}
+
+Test(resign, refusals)
+{
+	const char *image = tmp_path("v5.img");
+	mkfixture("volume", "--lvm", "5", image, NULL);
+	const uint64_t header = 0x100000, entry = 0x100200, descriptor = 0x1300000;
+	struct {
+		const char *what;
+		uint64_t offset;
+		uint8_t value;
+		bool force_helps;
+		const char *says;
+	} cases[] = {
+		{ "checksum type", descriptor + 0x111, 1, false, "checksum" },
+		{ "checksum word", descriptor + 0x120, 7, false, "checksum" },
+		{ "lock owner", header + 0xA2, 0x44, true, "holds the LVM lock" },
+		{ "resignature pending", entry + 0x10, 2, true, "an interrupted resignature" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *damaged = copy_of(image, "case.img");
+		patch_file(damaged, cases[i].offset, &cases[i].value, 1);
+		const char *before = copy_of(damaged, "case.copy");
+		tool_result r = run_tool("vmfs-resignature", "--new-identity", "--write", damaged, NULL);
+		cr_assert_eq(r.status, 2, "%s: exit %d", cases[i].what, r.status);
+		cr_assert_not_null(strstr(r.err, cases[i].says), "%s: %s", cases[i].what, r.err);
+		cr_assert_not_null(strstr(r.err, "nothing was written"), "%s", r.err);
+		tool_result_free(&r);
+		r = run_tool("vmfs-resignature", "--new-identity", "--force", damaged, NULL);
+		cr_assert_eq(r.status, cases[i].force_helps ? 0 : 2, "%s with --force: %s", cases[i].what, r.err);
+		tool_result_free(&r);
+		cr_assert(files_equal(damaged, before), "%s: the target changed", cases[i].what);
+	}
+	/* No descriptor: a new identity is impossible; re-pointing still works. */
+	const char *no_fs = copy_of(image, "nofs.img");
+	uint8_t zero[512] = { 0 };
+	patch_file(no_fs, descriptor, zero, sizeof(zero));
+	tool_result r = run_tool("vmfs-resignature", "--new-identity", "--force", no_fs, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "no file-system descriptor"), "%s", r.err);
+	tool_result_free(&r);
+	r = run_tool("vmfs-resignature", "--lun", "9", "--force", no_fs, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	/* Inputs that are not volumes. */
+	const char *backup = tmp_path("v5.bkp");
+	r = run_tool("vmfs-backup", "-q", image, "-o", backup, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	const char *empty = tmp_path("empty.img");
+	write_whole_file(empty, (const uint8_t *)"", 0);
+	const char *inputs[] = { backup, empty, tmp_path("missing.img"), "/" };
+	for (size_t i = 0; i < 4; i++) {
+		r = run_tool("vmfs-resignature", "--new-identity", inputs[i], NULL);
+		cr_assert_eq(r.status, 2, "%s: exit %d", inputs[i], r.status);
+		cr_assert_not_null(strstr(r.err, inputs[i]), "the error does not name %s: %s", inputs[i], r.err);
+		tool_result_free(&r);
+	}
+	/* Command-line misuse. */
+	const char *const misuse[][5] = {
+		{ image, NULL },
+		{ "--new-identity", "--lun", "3", image, NULL },
+		{ "--lun", "3", image, image, NULL },
+		{ "--lun", "70000", image, NULL },
+		{ "--lun", "3", "--label", "x", image },
+		{ "--undo", "x.undo", "--write", image, NULL },
+	};
+	for (size_t i = 0; i < sizeof(misuse) / sizeof(misuse[0]); i++) {
+		r = run_tool("vmfs-resignature", misuse[i][0], misuse[i][1], misuse[i][2], misuse[i][3], misuse[i][4], NULL);
+		cr_assert_eq(r.status, 3, "misuse %zu accepted: %s", i, r.err);
+		tool_result_free(&r);
+	}
+	r = run_tool("vmfs-resignature", "--help", NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "--new-identity"));
+	tool_result_free(&r);
+}
+
+/* Re-pointing: the seed's COMSTAR LUN (format reference 8.2). */
+Test(resign, repoint_to_vml_and_naa)
+{
+	static const char vml[] = "vml.0200030000600144f07ed404000000496ff8cd0003434f4d535441";
+	const char *image = tmp_path("v5.img");
+	mkfixture("volume", "--lvm", "5", image, NULL);
+	const char *pristine = copy_of(image, "pristine.copy");
+	tool_result r = run_tool("vmfs-inspect", "--json", image, NULL);
+	json_object *before = run_json(&r);
+	tool_result_free(&r);
+
+	const char *undo = tmp_path("repoint.undo");
+	r = run_tool("vmfs-resignature", "--disk-id", vml, "--model", "COMSTAR", "--write", "--json", "--undo-file", undo,
+		     image, NULL);
+	json_object *plan = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_str_eq(jstr_at(change(plan, "lvm header", "disk_id.lun", 0), "new"), "3");
+	cr_assert_str_eq(jstr_at(change(plan, "device name", "sd.name", 0), "new"),
+			 "\"naa.600144f07ed404000000496ff8cd0003:1\"");
+	json_object_put(plan);
+	r = run_tool("vmfs-inspect", "--json", image, NULL);
+	json_object *after = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_str_eq(jstr_at(after, "volumes[0].lvm.disk_id.vml"), vml);
+	cr_assert_str_eq(jstr_at(after, "volumes[0].lvm.disk_id.canonical"), "naa.600144f07ed404000000496ff8cd0003");
+	cr_assert_eq(ju64_at(after, "volumes[0].lvm.disk_id.lun"), 3);
+	/* Re-pointing keeps every UUID. */
+	const char *kept[] = { "volumes[0].lvm.device_uuid", "volumes[0].lvm.volume.uuid", "volumes[0].fs.uuid" };
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_str_eq(jstr_at(after, kept[i]), jstr_at(before, kept[i]));
+	json_object_put(after);
+	json_object_put(before);
+	r = run_tool("vmfs-resignature", "--undo", undo, image, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(image, pristine));
+
+	/* An naa name needs the model bytes the header lacks... */
+	r = run_tool("vmfs-resignature", "--disk-id", "naa.600144f07ed404000000496ff8cd0003", "--lun", "3", image, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "--model"), "%s", r.err);
+	tool_result_free(&r);
+	/* ...and with them gives the same block as the vml name. */
+	r = run_tool("vmfs-resignature", "--disk-id", "naa.600144f07ed404000000496ff8cd0003", "--lun", "3", "--model",
+		     "COMSTAR", "--write", "-q", "--undo-file", tmp_path("naa.undo"), image, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	r = run_tool("vmfs-inspect", "--json", image, NULL);
+	after = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_str_eq(jstr_at(after, "volumes[0].lvm.disk_id.vml"), vml);
+	json_object_put(after);
+	/* A vml name and a --lun that disagree, and names that do not say how ESXi stores the id. */
+	const char *bad[][4] = { { "--disk-id", vml, "--lun", "4" }, { "--disk-id", "t10.ATA_____DISK", "--lun", "1" } };
+	for (size_t i = 0; i < 2; i++) {
+		r = run_tool("vmfs-resignature", bad[i][0], bad[i][1], bad[i][2], bad[i][3], image, NULL);
+		cr_assert_eq(r.status, 2, "%s accepted", bad[i][1]);
+		tool_result_free(&r);
+	}
+	/* Nothing to change: the header already says so. */
+	r = run_tool("vmfs-resignature", "--disk-id", vml, image, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "Nothing to change"), "%s", r.out);
+	tool_result_free(&r);
+}
