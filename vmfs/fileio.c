@@ -3,6 +3,8 @@
  * directory that holds it, and errors that keep errno. */
 #include "vmfs/fileio.h"
 
+#include "vmfs/fault.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -56,7 +58,7 @@ vmfs_status vmfs_write_exact(int fd, const char *path, uint64_t offset, const vo
 	const uint8_t *p = buf;
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = pwrite(fd, p + done, len - done, (off_t)(offset + done));
+		ssize_t n = vmfs_fault_pwrite(fd, p + done, len - done, (off_t)(offset + done), path);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -71,7 +73,7 @@ vmfs_status vmfs_sync_fd(int fd, const char *path, vmfs_error *err)
 {
 	int rc;
 	do
-		rc = fsync(fd);
+		rc = vmfs_fault_fsync(fd, path);
 	while (rc < 0 && errno == EINTR);
 	if (rc < 0)
 		return vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "fsync failed");
