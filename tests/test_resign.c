@@ -528,3 +528,82 @@ Test(resign_corpus, vmfs3_reassembled_in_gpt_disk)
 	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "1203M", "--image", partition, disk, NULL);
 	resignature_cycle(disk, 1u << 20, false, "toto", NULL);
 }
+
+/* The dry run is exactly what --write writes: its plan id given back gives
+ * the same new values and bytes; all new UUIDs share one MAC, and the new
+ * file-system UUID's time group stays the descriptor's creationTime. */
+Test(resign, plan_id_reproduces_the_dry_run)
+{
+	const char *image = tmp_path("v5.img");
+	mkfixture("volume", "--lvm", "5", image, NULL);
+	tool_result r = run_tool("vmfs-resignature", "--new-identity", "--json", image, NULL);
+	json_object *dry = run_json(&r);
+	tool_result_free(&r);
+	char plan_id[64];
+	snprintf(plan_id, sizeof(plan_id), "%s", jstr_at(dry, "plan_id"));
+	r = run_tool("vmfs-resignature", "--new-identity", "--json", "--write", "--plan-id", plan_id, "--undo-file",
+		     tmp_path("p.undo"), image, NULL);
+	json_object *written = run_json(&r);
+	tool_result_free(&r);
+	json_object *a = jpath(dry, "changes"), *b = jpath(written, "changes");
+	cr_assert_eq(json_object_array_length(a), json_object_array_length(b));
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *x = json_object_array_get_idx(a, i), *y = json_object_array_get_idx(b, i);
+		cr_assert_eq(ju64_at(x, "offset"), ju64_at(y, "offset"));
+		cr_assert_str_eq(jstr_at(x, "new_hex"), jstr_at(y, "new_hex"), "%s differs", jstr_at(x, "field"));
+	}
+	const char *mac = jstr_at(dry, "new.lv_uuid") + 23;
+	cr_assert_str_eq(jstr_at(dry, "new.fs_uuid") + 23, mac);
+	cr_assert_str_eq(jstr_at(dry, "members[0].new_device_uuid") + 23, mac);
+	/* fixture: creationTime = the old FS UUID's time group */
+	cr_assert_eq(strncmp(jstr_at(dry, "new.fs_uuid"), jstr_at(dry, "volume.fs_uuid"), 8), 0);
+	json_object_put(dry);
+	json_object_put(written);
+	const char *bad[] = { "6b05cef2", "6b05cef2-xyz", "6b05cef2-5696379cd234c4a9-1" };
+	for (size_t i = 0; i < 3; i++) {
+		r = run_tool("vmfs-resignature", "--new-identity", "--plan-id", bad[i], image, NULL);
+		cr_assert_eq(r.status, 3, "%s accepted", bad[i]);
+		tool_result_free(&r);
+	}
+}
+
+/* Re-point options keep the diskID block consistent: --lun alone renames the
+ * LUN in a path id too; --model on an NAA id moves the six model bytes. */
+Test(resign, repoint_keeps_the_block_consistent)
+{
+	const char *image = tmp_path("v5.img");
+	mkfixture("volume", "--lvm", "5", "--disk-id", "vmhba1:4:0", image, NULL);
+	tool_result r = run_tool("vmfs-resignature", "--lun", "12", "--write", "-q", "--undo-file", tmp_path("l.undo"),
+				 image, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	r = run_tool("vmfs-inspect", "--json", image, NULL);
+	json_object *doc = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_eq(ju64_at(doc, "volumes[0].lvm.disk_id.lun"), 12);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.disk_id.id"), "vmhba1:4:12");
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.disk_id.canonical"), "mpx.vmhba1:C0:T4:L12");
+	json_object_put(doc);
+	r = run_tool("vmfs-resignature", "--lun", "3", "--disk-id", "mpx.vmhba1:C0:T4:L2", image, NULL);
+	cr_assert_eq(r.status, 2, "a path and a --lun that disagree were accepted");
+	tool_result_free(&r);
+	r = run_tool("vmfs-resignature", "--lun", "010", image, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "-> 10"), "--lun 010 is not LUN 10: %s", r.out);
+	tool_result_free(&r);
+
+	const char *naa = tmp_path("naa.img");
+	mkfixture("volume", "--lvm", "5", "--naa", "600144f07ed404000000496ff8cd0003", "--model", "COMSTAR", "--lun", "3",
+		  naa, NULL);
+	r = run_tool("vmfs-resignature", "--model", "OTHERMODEL", "--write", "-q", "--undo-file", tmp_path("m.undo"), naa,
+		     NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	r = run_tool("vmfs-inspect", "--json", naa, NULL);
+	doc = run_json(&r);
+	tool_result_free(&r);
+	/* "OTHERM" = 4f 54 48 45 52 4d */
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.disk_id.vml"),
+			 "vml.0200030000600144f07ed404000000496ff8cd00034f544845524d");
+	json_object_put(doc);
+}

@@ -36,32 +36,36 @@ static void usage(void)
 {
 	printf("Usage:\n"
 	       "  %s --new-identity [options] PATH...\n"
-	       "  %s --lun N [--disk-id ID] [options] PATH\n"
+	       "  %s [--lun N] [--disk-id ID] [--vendor S] [--model S] [--revision S] [options] PATH\n"
 	       "  %s --undo FILE PATH\n"
 	       "\n"
 	       "Resignature a VMFS volume (new device, LV and file-system UUIDs, a new snapID and\n"
 	       "the label snap-XXXXXXXX-<label>), or re-point its LVM header at the LUN number and\n"
 	       "identity its LUN presents now, keeping every UUID. Dry run unless --write: the\n"
-	       "fields that would change are printed with their offsets and old and new values.\n"
+	       "fields that would change are printed with their offsets and old and new values,\n"
+	       "and a plan id: --write --plan-id ID writes exactly the values that dry run showed.\n"
 	       "A spanned volume needs every member's PATH.\n"
 	       "\n"
 	       "Operations:\n"
 	       "      --new-identity     resignature: new UUIDs, snapID and label\n"
 	       "      --lun N            re-point: the LUN number the volume is presented as now\n"
-	       "      --disk-id ID       re-point: the LUN's identity now (vml.*, naa.*, mpx.vmhbaA:C:T:L)\n"
+	       "      --disk-id ID       re-point: the LUN's identity now (vml.*, naa.* with the model in the\n"
+	       "                         header or --model, mpx.vmhbaA:C:T:L, vmhbaA:T:L)\n"
 	       "      --vendor TEXT, --model TEXT, --revision TEXT\n"
 	       "                         re-point: the LUN's INQUIRY strings now\n"
 	       "      --undo FILE        put back what a --write changed, from its undo file\n"
 	       "\n"
 	       "Options:\n"
 	       "      --label TEXT       new label (default snap-XXXXXXXX-<old label>)\n"
-	       "      --mac MAC          MAC address in the new UUIDs (default random, locally administered)\n"
+	       "      --mac MAC          MAC address in the new UUIDs (default one random, locally administered)\n"
+	       "      --plan-id ID       reuse the time and seed of a dry run (its \"plan id\")\n"
 	       "      --volume SEL       the volume, by LV UUID, file-system UUID or label\n"
 	       "  -o, --offset BYTES     only the VMFS partition starting at this byte offset\n"
 	       "  -b, --sector-size N    logical sector size of an image (512 or 4096)\n"
 	       "  -w, --write            apply the change (undo file first; fsync; read back)\n"
 	       "  -u, --undo-file FILE   where --write saves the undo file (several targets: FILE.1, ...)\n"
-	       "  -f, --force            accept a held lock, a pending state, damage findings\n"
+	       "  -f, --force            accept a held LVM lock, a volume state other than normal, damage\n"
+	       "                         findings; with --undo, a target that differs from the recorded one\n"
 	       "  -j, --json             one JSON document on stdout\n"
 	       "  -q, --quiet            diagnostics and exit status only\n"
 	       "  -h, --help             this help\n"
@@ -136,6 +140,23 @@ static json_object *uuid_json(const vmfs_uuid *u)
 
 static void put(json_object *o, const char *key, json_object *value) { json_object_object_add(o, key, value); }
 
+/* --json when the run fails before a plan exists: still one document. */
+static json_object *error_json(const vmfs_error *err)
+{
+	json_object *doc = json_object_new_object();
+	put(doc, "tool", json_object_new_string(prog));
+	put(doc, "version", json_object_new_string(VMFS_VERSION));
+	json_object *e = json_object_new_object();
+	put(e, "path", json_object_new_string(err->path));
+	put(e, "offset", err->offset == VMFS_NO_OFFSET ? NULL : json_object_new_uint64(err->offset));
+	put(e, "status", json_object_new_string(vmfs_status_name(err->status)));
+	put(e, "reason", json_object_new_string(err->reason));
+	put(doc, "error", e);
+	put(doc, "written", json_object_new_boolean(false));
+	put(doc, "exit_status", json_object_new_int(EXIT_ERROR));
+	return doc;
+}
+
 static json_object *plan_json(const session *s, const struct resign_control *ctl)
 {
 	const vmfs_resign_plan *p = &s->plan;
@@ -143,6 +164,9 @@ static json_object *plan_json(const session *s, const struct resign_control *ctl
 	put(doc, "tool", json_object_new_string(prog));
 	put(doc, "version", json_object_new_string(VMFS_VERSION));
 	put(doc, "operation", json_object_new_string(ctl->new_identity ? "new-identity" : "repoint"));
+	char plan_id[32];
+	vmfs_resign_plan_id_format(p->plan_time, p->plan_seed, plan_id);
+	put(doc, "plan_id", json_object_new_string(plan_id));
 	json_object *sources = json_object_new_array();
 	for (size_t i = 0; i < s->count; i++) {
 		json_object *o = json_object_new_object();
@@ -219,7 +243,11 @@ static void print_plan(const session *s, const struct resign_control *ctl)
 		       vmfs_uuid_format(&p->new_fs_uuid, b));
 		printf("  label            \"%s\" -> \"%s\"\n", p->old_label, p->new_label);
 	}
-	printf("\n%zu field(s) would change:\n", p->count);
+	if (p->count == 0)
+		return;
+	char plan_id[32];
+	vmfs_resign_plan_id_format(p->plan_time, p->plan_seed, plan_id);
+	printf("\n%zu field(s) %s (plan id %s):\n", p->count, ctl->write ? "to change" : "would change", plan_id);
 	for (size_t i = 0; i < p->count; i++) {
 		const vmfs_resign_change *c = &p->changes[i];
 		printf("  member %zu  %-13s %-20s at 0x%010" PRIx64 " (%3" PRIu32 " bytes): %s -> %s\n", c->member + 1,
@@ -230,9 +258,14 @@ static void print_plan(const session *s, const struct resign_control *ctl)
 static void undo_path_for(const struct resign_control *ctl, const char *target, size_t index, size_t targets, char *out,
 			  size_t len)
 {
-	if (!ctl->undo_file)
+	if (!ctl->undo_file) {
 		vmfs_apply_default_undo_path(prog, target, out, len);
-	else if (targets == 1)
+		if (targets > 1) { /* two members may share a base name */
+			size_t n = strlen(out);
+			if (n > 5 && n + 8 < len)
+				snprintf(out + n - 5, len - (n - 5), ".%zu.undo", index + 1);
+		}
+	} else if (targets == 1)
 		snprintf(out, len, "%s", ctl->undo_file);
 	else
 		snprintf(out, len, "%s.%zu", ctl->undo_file, index + 1);
@@ -258,15 +291,19 @@ static vmfs_status verify_written(const session *s, const struct resign_control 
 		if (st == VMFS_OK && vmfs_device_has_errors(dev) && !vmfs_device_has_errors(m->dev))
 			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, dev->findings.items[0].offset,
 					    "after writing, the volume reports errors: %s", dev->findings.items[0].message);
+		char lv_text[VMFS_UUID_TEXT_LEN + 1];
+		vmfs_uuid_format(&p->new_lv_uuid, lv_text);
 		if (st == VMFS_OK && ctl->new_identity &&
 		    (!vmfs_uuid_equal(&dev->primary->entry.lv_uuid, &p->new_lv_uuid) ||
+		     strcmp(dev->primary->entry.name, lv_text) != 0 ||
 		     dev->primary->entry.snap_id != p->new_snap_id ||
 		     !vmfs_uuid_equal(&dev->lvm.device_uuid, &p->new_device_uuid[i])))
 			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, m->dev->header_offset,
 					    "after writing, the header does not carry the new identity");
 		if (st == VMFS_OK && ctl->new_identity && i == p->fs_member &&
 		    (!dev->has_fs || !vmfs_uuid_equal(&dev->fs.uuid, &p->new_fs_uuid) ||
-		     strcmp(dev->fs.label, p->new_label) != 0 || !vmfs_uuid_equal(&dev->fs.lv_uuid, &p->new_lv_uuid)))
+		     strcmp(dev->fs.label, p->new_label) != 0 || !vmfs_uuid_equal(&dev->fs.lv_uuid, &p->new_lv_uuid) ||
+		     dev->fs.snap_id != p->new_snap_id || dev->fs.lv_snap_id != p->new_snap_id))
 			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, m->dev->fs_offset,
 					    "after writing, the file-system descriptor does not carry the new identity");
 		vmfs_device_free(dev);
@@ -382,6 +419,8 @@ static int run(const struct resign_control *ctl, char *const *paths, size_t coun
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
 		fprintf(stderr, "%s: nothing was written\n", prog);
+		if (ctl->json)
+			cli_print_json(error_json(&err));
 		session_free(&s);
 		return EXIT_ERROR;
 	}
@@ -396,7 +435,10 @@ static int run(const struct resign_control *ctl, char *const *paths, size_t coun
 	} else if (ctl->write) {
 		status = write_plan(&s, ctl, undo_files);
 	} else if (!ctl->json && !ctl->quiet) {
-		printf("\nDry run: nothing has been written. --write applies these changes (undo file first).\n");
+		char plan_id[32];
+		vmfs_resign_plan_id_format(s.plan.plan_time, s.plan.plan_seed, plan_id);
+		printf("\nDry run: nothing has been written. To write exactly these values (undo file first):\n"
+		       "  add --write --plan-id %s\n", plan_id);
 	}
 	if (doc) {
 		put(doc, "written", json_object_new_boolean(ctl->write && s.plan.count && status == EXIT_OK));
@@ -418,6 +460,8 @@ static int run_undo(const struct resign_control *ctl, const char *path)
 	if (vmfs_apply_undo_file(ctl->undo, path, ctl->resign.force, &report, &err) != VMFS_OK) {
 		cli_print_error(prog, &err);
 		fprintf(stderr, "%s: %s: not restored\n", prog, path);
+		if (ctl->json)
+			cli_print_json(error_json(&err));
 		return EXIT_ERROR;
 	}
 	if (ctl->json) {
@@ -436,6 +480,21 @@ static int run_undo(const struct resign_control *ctl, const char *path)
 	return EXIT_OK;
 }
 
+/* A LUN is decimal, as arrays and ESXi show it (no octal, no K/M suffixes). */
+static bool parse_decimal(const char *text, uint64_t *value)
+{
+	if (!*text || strlen(text) > 9)
+		return false;
+	uint64_t v = 0;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*value = v;
+	return true;
+}
+
 static bool parse_mac(const char *text, uint8_t mac[6])
 {
 	unsigned v[6];
@@ -451,7 +510,7 @@ static bool parse_mac(const char *text, uint8_t mac[6])
 int main(int argc, char **argv)
 {
 	enum { OPT_NEW = 1000, OPT_LUN, OPT_DISK_ID, OPT_VENDOR, OPT_MODEL, OPT_REVISION, OPT_LABEL, OPT_MAC, OPT_VOLUME,
-	       OPT_UNDO };
+	       OPT_UNDO, OPT_PLAN_ID };
 	static const struct option longopts[] = {
 		{ "new-identity", no_argument, NULL, OPT_NEW },
 		{ "lun", required_argument, NULL, OPT_LUN },
@@ -463,6 +522,7 @@ int main(int argc, char **argv)
 		{ "mac", required_argument, NULL, OPT_MAC },
 		{ "volume", required_argument, NULL, OPT_VOLUME },
 		{ "undo", required_argument, NULL, OPT_UNDO },
+		{ "plan-id", required_argument, NULL, OPT_PLAN_ID },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "sector-size", required_argument, NULL, 'b' },
 		{ "write", no_argument, NULL, 'w' },
@@ -481,7 +541,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_NEW: ctl.new_identity = true; break;
 		case OPT_LUN:
-			if (!parse_size(optarg, &value) || value > 0xFFFF)
+			if (!parse_decimal(optarg, &value) || value > 0xFFFF)
 				return cli_usage_error(prog, "invalid LUN (0..65535)", optarg);
 			ctl.repoint = ctl.resign.has_lun = true;
 			ctl.resign.lun = (uint16_t)value;
@@ -498,6 +558,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_VOLUME: ctl.volume = optarg; break;
 		case OPT_UNDO: ctl.undo = optarg; break;
+		case OPT_PLAN_ID:
+			if (!vmfs_resign_plan_id_parse(optarg, &ctl.resign.plan_time, &ctl.resign.plan_seed))
+				return cli_usage_error(prog, "invalid plan id (TTTTTTTT-SSSSSSSSSSSSSSSS, as a dry run prints it)",
+						       optarg);
+			ctl.resign.has_plan_id = true;
+			break;
 		case 'o':
 			if (!parse_size(optarg, &value))
 				return cli_usage_error(prog, "invalid offset", optarg);
@@ -537,7 +603,7 @@ int main(int argc, char **argv)
 		status = run_undo(&ctl, argv[optind]);
 	} else {
 		if (ctl.new_identity == ctl.repoint)
-			return cli_usage_error(prog, "give exactly one operation: --new-identity, or --lun/--disk-id to re-point",
+			return cli_usage_error(prog, "give one operation: --new-identity, or re-point options (--lun, --disk-id, --vendor, --model, --revision)",
 					       ctl.new_identity ? "both" : "none");
 		if (ctl.repoint && count != 1)
 			return cli_usage_error(prog, "re-pointing works on one LUN; extra operand", argv[optind + 1]);

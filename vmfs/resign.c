@@ -5,6 +5,9 @@
 
 #include "vmfs/ident.h"
 #include "vmfs/le.h"
+#include "vmfs/text.h"
+
+#include <nettle/sha2.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -161,6 +164,67 @@ vmfs_status vmfs_resign_select(vmfs_source *const *sources, const vmfs_disk *con
 	return VMFS_OK;
 }
 
+/* ---- values derived from the plan seed ---- */
+
+/* A byte stream from SHA-256(seed, block counter): the same plan id gives the
+ * same bytes, so a write reproduces its dry run exactly. */
+typedef struct seed_stream {
+	uint64_t seed;
+	uint32_t block;
+	uint8_t buf[SHA256_DIGEST_SIZE];
+	size_t used;
+} seed_stream;
+
+static void stream_bytes(seed_stream *s, uint8_t *out, size_t len)
+{
+	while (len--) {
+		if (s->used == 0 || s->used == sizeof(s->buf)) {
+			uint8_t input[12];
+			vmfs_put_le64(input, s->seed);
+			vmfs_put_le32(input + 8, s->block++);
+			struct sha256_ctx ctx;
+			sha256_init(&ctx);
+			sha256_update(&ctx, sizeof(input), input);
+			sha256_digest(&ctx, sizeof(s->buf), s->buf);
+			s->used = 0;
+		}
+		*out++ = s->buf[s->used++];
+	}
+}
+
+static void new_uuid(seed_stream *s, uint32_t time, const uint8_t mac[6], vmfs_uuid *out)
+{
+	vmfs_put_le32(out->bytes, time);
+	stream_bytes(s, out->bytes + 4, 6);
+	memcpy(out->bytes + 10, mac, 6);
+}
+
+void vmfs_resign_plan_id_format(uint32_t time, uint64_t seed, char *out)
+{
+	snprintf(out, 26, "%08" PRIx32 "-%016" PRIx64, time, seed);
+}
+
+bool vmfs_resign_plan_id_parse(const char *text, uint32_t *time, uint64_t *seed)
+{
+	if (strlen(text) != 25 || text[8] != '-')
+		return false;
+	uint64_t t = 0, s = 0;
+	for (int i = 0; i < 25; i++) {
+		if (i == 8)
+			continue;
+		int d = vmfs_hex_value(text[i]);
+		if (d < 0)
+			return false;
+		if (i < 8)
+			t = t << 4 | (uint64_t)d;
+		else
+			s = s << 4 | (uint64_t)d;
+	}
+	*time = (uint32_t)t;
+	*seed = s;
+	return true;
+}
+
 /* ---- text of values ---- */
 
 static void time_text(uint64_t us, char *out, size_t len)
@@ -312,7 +376,7 @@ static vmfs_status check_label(const char *label, const char *path, vmfs_error *
 }
 
 static vmfs_status plan_new_identity(vmfs_resign_plan *plan, const vmfs_resign_options *o, uint64_t now_us,
-				     vmfs_error *err)
+				     seed_stream *random, vmfs_error *err)
 {
 	const vmfs_resign_member *m0 = &plan->members[0];
 	plan->old_lv_uuid = m0->dev->primary->entry.lv_uuid;
@@ -355,20 +419,32 @@ static vmfs_status plan_new_identity(vmfs_resign_plan *plan, const vmfs_resign_o
 		/* ESXi names a resignatured datastore snap-<8 hex digits>-<old label>
 		 * (9.1); the label field holds at most 127 bytes and a NUL. */
 		char label[VMFS_FS_LABEL_SIZE + 32];
-		snprintf(label, sizeof(label), "snap-%08" PRIx32 "-%s", vmfs_random32(), plan->old_label);
+		uint8_t tag[4];
+		stream_bytes(random, tag, sizeof(tag));
+		snprintf(label, sizeof(label), "snap-%08" PRIx32 "-%s", vmfs_le32(tag), plan->old_label);
 		memcpy(plan->new_label, label, VMFS_FS_LABEL_SIZE - 1);
 		plan->new_label[VMFS_FS_LABEL_SIZE - 1] = '\0';
 	}
 	uint32_t now_s = (uint32_t)(now_us / 1000000u);
-	vmfs_uuid_generate(&plan->new_lv_uuid, now_s, o->mac);
-	vmfs_uuid_generate(&plan->new_fs_uuid, now_s, o->mac);
+	if (o->mac) {
+		memcpy(plan->mac, o->mac, 6);
+	} else {
+		/* One MAC for every UUID of the run, as one host's; locally
+		 * administered and unicast, so never taken for a real NIC's. */
+		stream_bytes(random, plan->mac, 6);
+		plan->mac[0] = (uint8_t)((plan->mac[0] | 0x02u) & ~0x01u);
+	}
+	new_uuid(random, now_s, plan->mac, &plan->new_lv_uuid);
+	/* The file system is not recreated: its creationTime stays, and the new
+	 * UUID's time group keeps matching it (9.3 rule 3). */
+	new_uuid(random, fs->creation_time, plan->mac, &plan->new_fs_uuid);
 	plan->new_snap_id = plan->old_snap_id == UINT32_MAX ? 1 : plan->old_snap_id + 1;
 	char lv_text[VMFS_UUID_TEXT_LEN + 1];
 	vmfs_uuid_format(&plan->new_lv_uuid, lv_text);
 	vmfs_status st = VMFS_OK;
 	for (size_t i = 0; st == VMFS_OK && i < plan->member_count; i++) {
 		const vmfs_device *dev = plan->members[i].dev;
-		vmfs_uuid_generate(&plan->new_device_uuid[i], now_s, o->mac);
+		new_uuid(random, now_s, plan->mac, &plan->new_device_uuid[i]);
 		st = add_change(plan, i, "lvm header", "device_uuid", dev->header_offset + VMFS_LVM_OFF_DEVICE_UUID,
 				plan->new_device_uuid[i].bytes, VMFS_UUID_LEN, KIND_UUID, err);
 		if (st == VMFS_OK)
@@ -392,8 +468,10 @@ static vmfs_status plan_new_identity(vmfs_resign_plan *plan, const vmfs_resign_o
 			st = add_u64(plan, i, "volume entry", "mod_time", entry + VMFS_VOL_OFF_MOD_TIME, now_us, KIND_TIME_US,
 				     err);
 	}
-	/* The descriptor last: in the order of writing, the file system changes
-	 * after the LVM that carries it (9.3 rule 2). */
+	/* The descriptor's fields come last in the plan (9.3 rule 2). The plan is
+	 * written in one pass and fsynced once, so the order on disk is not
+	 * guaranteed; an interrupted write is recovered from the undo file, which
+	 * is complete before the first byte changes. */
 	uint64_t d = fm->dev->fs_offset;
 	uint8_t label[VMFS_FS_LABEL_SIZE] = { 0 };
 	memcpy(label, plan->new_label, strlen(plan->new_label));
@@ -428,6 +506,23 @@ static vmfs_status put_inquiry(uint8_t *field, size_t width, const char *text, c
 					      "the %s holds printable ASCII only", what);
 	memset(field, ' ', width);
 	memcpy(field, text, n);
+	return VMFS_OK;
+}
+
+/* A type-0 id: the path as ESXi stores it, vmhbaA:T:L, or with C/T/L letters
+ * when the channel is not 0 (3.2, 8.3). */
+static vmfs_status encode_path(const vmfs_ident *id, uint32_t lun, const char *name, uint8_t *bytes, size_t *len,
+			       vmfs_error *err)
+{
+	char text[VMFS_DISK_ID_ID_MAX + 1];
+	int n = id->has_channel && id->channel != 0
+			? snprintf(text, sizeof(text), "vmhba%" PRIu32 ":C%" PRIu32 ":T%" PRIu32 ":L%" PRIu32, id->adapter,
+				   id->channel, id->target, lun)
+			: snprintf(text, sizeof(text), "vmhba%" PRIu32 ":%" PRIu32 ":%" PRIu32, id->adapter, id->target, lun);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, name, VMFS_NO_OFFSET, "path too long for a diskID");
+	memcpy(bytes, text, (size_t)n);
+	*len = (size_t)n;
 	return VMFS_OK;
 }
 
@@ -485,20 +580,14 @@ static vmfs_status repoint_disk_id(const uint8_t *old_block, const vmfs_resign_o
 		}
 		case VMFS_IDENT_MPX:
 		case VMFS_IDENT_VMHBA: {
-			/* Type 0: the path as ESXi stores it, vmhbaA:T:L (3.2, 8.3). */
-			char text[VMFS_DISK_ID_ID_MAX + 1];
-			int n = id.has_channel && id.channel != 0
-					? snprintf(text, sizeof(text), "vmhba%" PRIu32 ":C%" PRIu32 ":T%" PRIu32 ":L%" PRIu32,
-						   id.adapter, id.channel, id.target, id.path_lun)
-					: snprintf(text, sizeof(text), "vmhba%" PRIu32 ":%" PRIu32 ":%" PRIu32, id.adapter,
-						   id.target, id.path_lun);
-			if (n < 0 || (size_t)n >= sizeof(text))
-				return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, o->disk_id, VMFS_NO_OFFSET, "path too long");
-			memcpy(bytes, text, (size_t)n);
-			len = (size_t)n;
+			if (o->has_lun && o->lun != id.path_lun)
+				return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, o->disk_id, VMFS_NO_OFFSET,
+						      "the path says LUN %" PRIu32 ", --lun says %u", id.path_lun, o->lun);
+			st = encode_path(&id, id.path_lun, o->disk_id, bytes, &len, err);
+			if (st != VMFS_OK)
+				return st;
 			block[VMFS_DISKID_OFF_TYPE] = VMFS_DISK_ID_PATH;
-			if (!o->has_lun)
-				vmfs_put_le16(block + VMFS_DISKID_OFF_LUN, (uint16_t)id.path_lun);
+			vmfs_put_le16(block + VMFS_DISKID_OFF_LUN, (uint16_t)id.path_lun);
 			break;
 		}
 		default:
@@ -511,6 +600,30 @@ static vmfs_status repoint_disk_id(const uint8_t *old_block, const vmfs_resign_o
 	}
 	if (o->has_lun)
 		vmfs_put_le16(block + VMFS_DISKID_OFF_LUN, o->lun);
+	if (o->has_lun && !o->disk_id) {
+		/* A path id names the LUN too (vmhbaA:T:L): keep the two in step. */
+		vmfs_disk_id now;
+		vmfs_disk_id_decode(block, &now);
+		vmfs_ident path_id;
+		char text[VMFS_DISK_ID_ID_MAX + 1];
+		size_t n = now.len < VMFS_DISK_ID_ID_MAX ? now.len : VMFS_DISK_ID_ID_MAX;
+		memcpy(text, now.id, n);
+		text[n] = '\0';
+		if (now.type == VMFS_DISK_ID_PATH && vmfs_ident_parse(text, &path_id, NULL) == VMFS_OK &&
+		    path_id.kind == VMFS_IDENT_VMHBA) {
+			uint8_t bytes[VMFS_DISK_ID_ID_MAX] = { 0 };
+			size_t len = 0;
+			st = encode_path(&path_id, o->lun, text, bytes, &len, err);
+			if (st != VMFS_OK)
+				return st;
+			memcpy(block + VMFS_DISKID_OFF_ID, bytes, sizeof(bytes));
+			block[VMFS_DISKID_OFF_LEN] = (uint8_t)len;
+		}
+	}
+	/* An NAA id ends with the first six model bytes (8.1): a new model moves them. */
+	uint8_t len = block[VMFS_DISKID_OFF_LEN];
+	if (o->model && block[VMFS_DISKID_OFF_TYPE] == VMFS_DISK_ID_NAA && len >= 14 && len <= VMFS_DISK_ID_ID_MAX)
+		memcpy(block + VMFS_DISKID_OFF_ID + len - 6, block + VMFS_DISKID_OFF_MODEL, 6);
 	return VMFS_OK;
 }
 
@@ -588,13 +701,16 @@ vmfs_status vmfs_resign_plan_make(vmfs_resign_plan *plan, const vmfs_resign_opti
 		if (st != VMFS_OK)
 			return st;
 	}
-	uint64_t now_us = options->now_us;
-	if (now_us == 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	if (options->has_plan_id) {
+		plan->plan_time = options->plan_time;
+		plan->plan_seed = options->plan_seed;
+	} else {
+		plan->plan_time = (uint32_t)time(NULL);
+		plan->plan_seed = (uint64_t)vmfs_random32() << 32 | vmfs_random32();
 	}
-	return options->mode == VMFS_RESIGN_NEW_IDENTITY ? plan_new_identity(plan, options, now_us, err)
+	seed_stream random = { .seed = plan->plan_seed };
+	uint64_t now_us = (uint64_t)plan->plan_time * 1000000u;
+	return options->mode == VMFS_RESIGN_NEW_IDENTITY ? plan_new_identity(plan, options, now_us, &random, err)
 							  : plan_repoint(plan, options, now_us, err);
 }
 

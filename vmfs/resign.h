@@ -10,7 +10,10 @@
  * the label "snap-XXXXXXXX-<old label>" (0x1D), the volInfo LV UUID and
  * snapID (0xB1, 0xC1) and the descriptor snapID (0xAD) equal to the new LV
  * identity; generation + 1 and modification time now in every header and
- * entry. The descriptor's checksum algorithm is unknown (section 6): a
+ * entry. The new UUIDs are VMware-style (7.1): time, 48 bits derived from the
+ * plan seed, and one MAC for all of them (as one host would make them); the
+ * file-system UUID's time group is the descriptor's creationTime, which
+ * stays, so the two agree as on every ESXi-made volume (9.3 rule 3). The descriptor's checksum algorithm is unknown (section 6): a
  * descriptor with any checksum field set is refused.
  *
  * Re-point (9.3 rule 5): the diskID block of one device's header (0x0C, 78
@@ -56,11 +59,17 @@ typedef struct vmfs_resign_member {
 
 typedef struct vmfs_resign_options {
 	vmfs_resign_mode mode;
-	bool force;                /* accept a lock owner, a pending state, error findings */
-	uint64_t now_us;           /* modification time to write; 0 = the current time */
+	bool force;                /* accept a lock owner, a volume state other than normal, error findings */
+	/* The plan id: the time written (Unix seconds: UUID time groups, modification
+	 * times) and the seed every new random value is derived from. A dry run
+	 * draws both (the seed from libuuid's random source) and reports them; the
+	 * same id given back makes --write write exactly the values shown. */
+	bool has_plan_id;
+	uint32_t plan_time;
+	uint64_t plan_seed;
 	/* new identity */
 	const char *label;         /* new label; NULL = "snap-XXXXXXXX-<old label>" */
-	const uint8_t *mac;        /* MAC for the new UUIDs; NULL = random, locally administered */
+	const uint8_t *mac;        /* MAC for the new UUIDs; NULL = one random, locally administered MAC */
 	/* re-point */
 	bool has_lun;
 	uint16_t lun;
@@ -82,6 +91,9 @@ typedef struct vmfs_resign_change {
 
 typedef struct vmfs_resign_plan {
 	vmfs_resign_mode mode;
+	uint32_t plan_time;        /* the plan id actually used (see the options) */
+	uint64_t plan_seed;
+	uint8_t mac[6];            /* MAC group of the new UUIDs */
 	vmfs_resign_member members[VMFS_RESIGN_MAX_MEMBERS];
 	size_t member_count;
 	size_t fs_member;          /* the member holding the descriptor (new identity) */
@@ -109,6 +121,11 @@ typedef struct vmfs_resign_plan {
 vmfs_status vmfs_resign_select(vmfs_source *const *sources, const vmfs_disk *const *disks, size_t source_count,
 			       const char *selector, bool repoint, uint64_t partition_offset, vmfs_resign_plan *plan,
 			       vmfs_error *err);
+
+/* "TTTTTTTT-SSSSSSSSSSSSSSSS": plan time and seed in hex. out holds 26 bytes. */
+void vmfs_resign_plan_id_format(uint32_t time, uint64_t seed, char *out);
+/* Parses the form above; false on anything else. */
+bool vmfs_resign_plan_id_parse(const char *text, uint32_t *time, uint64_t *seed);
 
 /* Computes the changes for the selected members (see the top of this file),
  * reading the bytes in place as the old bytes. Refuses (VMFS_ERR_FORMAT)

@@ -94,15 +94,3 @@ uint32_t vmfs_random32(void)
 	random_bytes(b, sizeof(b));
 	return vmfs_le32(b);
 }
-
-void vmfs_uuid_generate(vmfs_uuid *uuid, uint32_t unix_time, const uint8_t *mac)
-{
-	vmfs_put_le32(uuid->bytes, unix_time);
-	random_bytes(uuid->bytes + 4, 6);
-	if (mac) {
-		memcpy(uuid->bytes + 10, mac, 6);
-	} else {
-		random_bytes(uuid->bytes + 10, 6);
-		uuid->bytes[10] = (uint8_t)((uuid->bytes[10] | 0x02u) & ~0x01u);
-	}
-}

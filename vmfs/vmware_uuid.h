@@ -25,12 +25,6 @@ bool vmfs_uuid_is_zero(const vmfs_uuid *uuid);
 bool vmfs_uuid_equal(const vmfs_uuid *a, const vmfs_uuid *b);
 /* The embedded generation time in Unix seconds (first group). */
 uint32_t vmfs_uuid_time(const vmfs_uuid *uuid);
-/* A new VMware-style UUID (7.1): unix_time in the first group, 48 random bits
- * from libuuid's random source in the counter and random groups, and the
- * MAC given, or when mac is NULL a random locally administered unicast MAC
- * (bit 1 of the first byte set, bit 0 clear), so a UUID made here is never
- * mistaken for one made by a real host's NIC. */
-void vmfs_uuid_generate(vmfs_uuid *uuid, uint32_t unix_time, const uint8_t *mac);
 /* 32 random bits from libuuid's random source. */
 uint32_t vmfs_random32(void);
 
