@@ -467,6 +467,7 @@ static int run_undo(const struct resign_control *ctl, const char *path)
 	if (ctl->json) {
 		json_object *doc = json_object_new_object();
 		put(doc, "tool", json_object_new_string(prog));
+		put(doc, "version", json_object_new_string(VMFS_VERSION));
 		put(doc, "undo_file", json_object_new_string(ctl->undo));
 		put(doc, "target", json_object_new_string(path));
 		put(doc, "regions", json_object_new_uint64(report.regions));
@@ -596,7 +597,7 @@ int main(int argc, char **argv)
 	size_t count = (size_t)(argc - optind);
 	int status;
 	if (ctl.undo) {
-		if (ctl.new_identity || ctl.repoint || ctl.write)
+		if (ctl.new_identity || ctl.repoint || ctl.write || ctl.resign.has_plan_id)
 			return cli_usage_error(prog, "--undo takes no other operation; undo file", ctl.undo);
 		if (count != 1)
 			return cli_usage_error(prog, "--undo restores one PATH; extra operand", argv[optind + 1]);
