@@ -8,6 +8,7 @@
 #include "vmfs/backup_select.h"
 #include "vmfs/disk.h"
 #include "vmfs/ident.h"
+#include "vmfs/identity.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,50 +51,6 @@ static void usage(void)
 	       "  -V, --version          version\n"
 	       "\n"
 	       "Exit status: 0 success; 2 error; 3 bad usage. See vmfs-backup(1).\n", prog, prog, prog);
-}
-
-/* Reads a small sysfs attribute, trailing whitespace removed; "" if absent. */
-static void sysfs_read(const char *dir, const char *name, char *out, size_t len)
-{
-	char path[512];
-	out[0] = 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	size_t n = fread(out, 1, len - 1, f);
-	fclose(f);
-	out[n] = 0;
-	while (n && (out[n - 1] == '\n' || out[n - 1] == ' ' || out[n - 1] == '\t'))
-		out[--n] = 0;
-}
-
-struct identity {
-	char wwid[300], vendor[300], model[300], serial[300];
-};
-
-/* The SCSI identity of a block device (or of the disk holding a partition). */
-static void block_identity(const char *path, struct identity *id)
-{
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISBLK(st.st_mode))
-		return;
-	char dir[256], probe[300];
-	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
-	snprintf(probe, sizeof(probe), "%s/partition", dir);
-	if (access(probe, F_OK) == 0)
-		snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/..");
-	snprintf(probe, sizeof(probe), "%s/device", dir);
-	char raw[100];
-	/* Cut to fit the backup's fields (vendor and model 64, serial 128). */
-	sysfs_read(probe, "wwid", raw, sizeof(raw));
-	fmt_safe_text(raw, id->wwid, sizeof(id->wwid));
-	sysfs_read(probe, "vendor", raw, 60);
-	fmt_safe_text(raw, id->vendor, 60);
-	sysfs_read(probe, "model", raw, 60);
-	fmt_safe_text(raw, id->model, 60);
-	sysfs_read(probe, "serial", raw, sizeof(raw));
-	fmt_safe_text(raw, id->serial, sizeof(id->serial) < 120 ? sizeof(id->serial) : 120);
 }
 
 /* A short JSON summary of the volumes, for the backup's manifest field. */
@@ -159,10 +115,11 @@ static int backup_one(const struct backup_control *ctl, const char *path, const 
 		have_disk = true;
 	if (st == VMFS_OK)
 		st = vmfs_backup_select(src, &disk, &sel, &err);
-	struct identity id = { "", "", "", "" };
+	vmfs_identity id;
 	static char summary[VMFS_BACKUP_LEN_MANIFEST];
+	if (st == VMFS_OK)
+		st = vmfs_identity_read(path, NULL, &id, &err);
 	if (st == VMFS_OK) {
-		block_identity(path, &id);
 		manifest(&disk, summary, sizeof(summary));
 		vmfs_backup_source source = {
 			.path = path, .size = vmfs_source_size(src), .sector_size = disk.table.sector_size,
