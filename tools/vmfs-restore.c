@@ -6,6 +6,7 @@
 #include "vmfs/apply.h"
 #include "vmfs/backup.h"
 #include "vmfs/disk.h"
+#include "vmfs/identity.h"
 #include "vmfs/plan.h"
 #include "vmfs/ptable.h"
 #include "vmfs/scan.h"
@@ -401,10 +402,15 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	size_t changes = 0;
 	vmfs_status st = changed && now ? vmfs_source_open(path, &src, &err)
 					: vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
-	if (st == VMFS_OK && vmfs_source_size(src) != b.source_size && !ctl->plan.force)
-		st = vmfs_error_set(&err, VMFS_ERR_FORMAT, path, VMFS_NO_OFFSET,
-				    "is %" PRIu64 " bytes, but the backup was taken from a %" PRIu64 "-byte source (%s): "
-				    "refusing (--force to override)", vmfs_source_size(src), b.source_size, b.source_path);
+	/* The target must be the source the backup was taken from: its size and
+	 * sector size, and its SCSI identity where both sides know it. */
+	vmfs_identity identity;
+	if (st == VMFS_OK && !ctl->plan.force &&
+	    (st = vmfs_identity_read(path, NULL, &identity, &err)) == VMFS_OK &&
+	    (st = vmfs_identity_check_backup(&b, &identity, &err)) != VMFS_OK) {
+		size_t n = strlen(err.reason);
+		snprintf(err.reason + n, sizeof(err.reason) - n, ": refusing (--force to override)");
+	}
 	json_object *regions = ctl->json ? json_object_new_array() : NULL;
 	if (st == VMFS_OK && !ctl->quiet && !ctl->json)
 		printf("Backup %s: %zu regions of %s (%" PRIu64 " bytes), made by %s\n", ctl->from_backup, b.count,
