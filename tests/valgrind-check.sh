@@ -64,4 +64,19 @@ dd if=/dev/zero of="$work/two-damaged.img" bs=1M seek=1 count=2 conv=notrunc sta
 vg "$restore" --json --from-backup "$work/two.vmfsbak" "$work/two-damaged.img"
 vg "$restore" --from-backup "$work/two.vmfsbak" --write --undo-file "$work/two.undo" "$work/two-damaged.img"
 cmp -s "$work/two-damaged.img" "$work/two.img" || { echo "valgrind-check: restore from backup is not byte-identical"; exit 1; }
-echo "valgrind-check: $runs runs of vmfs-inspect, vmfs-restore and vmfs-backup, no memory errors or leaks"
+diff="$build/bin/vmfs-diff"
+cp --sparse=always "$work/v5.img" "$work/v5-lun.img"
+printf '\x05\x00' | dd of="$work/v5-lun.img" bs=1 seek=$((0x10000e)) conv=notrunc status=none
+cp --sparse=always "$work/two.img" "$work/two-nohdr.img"
+dd if=/dev/zero of="$work/two-nohdr.img" bs=4K seek=512 count=1 conv=notrunc status=none
+vg "$diff" "$work/v5.img" "$work/v5.img"
+vg "$diff" --json "$work/v5.img" "$work/v5-lun.img"
+vg "$diff" "$work/two.vmfsbak" "$work/two.img"
+vg "$diff" --json --max 2 "$work/two.vmfsbak" "$work/two-nohdr.img"
+vg "$diff" "$work/deleted.img" "$work/two.img"
+vg "$diff" --json "$work/random.img" "$work/truncated.img"
+vg "$diff" "$work/v5.img" "$work/empty.img"
+vg "$diff" --json "$work/dir" "$work/v5.img"
+vg "$diff" "$work/v5.img"
+if [ -e "$work/vmfs6.bin" ]; then vg "$diff" --json "$work/vmfs6.bin" "$work/v6.img"; fi
+echo "valgrind-check: $runs runs of vmfs-inspect, vmfs-restore, vmfs-backup and vmfs-diff, no memory errors or leaks"
