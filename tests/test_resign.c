@@ -133,11 +133,69 @@ static void assert_only_planned_bytes_changed(const char *before_path, const cha
 
 typedef void (*after_write_fn)(const char *disk, json_object *plan);
 
+/* The vmfs-diff field name of a planned change. */
+static void diff_name(json_object *c, char *out, size_t len)
+{
+	const char *structure = jstr_at(c, "structure"), *field = jstr_at(c, "field");
+	const char *scope = strcmp(structure, "volume entry") == 0 ? "volume." : strcmp(structure, "fs descriptor") == 0 ? "fs."
+			    : strchr(field, '.') ? "" : "lvm.";
+	snprintf(out, len, "%s%s", scope, field);
+}
+
+/* vmfs-diff of the backup taken before and the disk after reports exactly
+ * the planned fields (the derived vml and canonical names besides), no
+ * unexplained bytes, and the expected interpretation. */
+static void assert_diff_matches_plan(const char *backup, const char *disk, json_object *plan, const char *code)
+{
+	tool_result r = run_tool("vmfs-diff", "--json", backup, disk, NULL);
+	cr_assert_eq(r.status, 1, "vmfs-diff: exit %d: %s%s", r.status, r.out, r.err);
+	json_object *doc = parse_json(r.out);
+	tool_result_free(&r);
+	json_object *differences = jpath(doc, "differences"), *changes = jpath(plan, "changes");
+	for (size_t i = 0; i < json_object_array_length(differences); i++) {
+		const char *field = jstr_at(json_object_array_get_idx(differences, i), "field");
+		bool planned = strcmp(field, "disk_id.vml") == 0 || strcmp(field, "disk_id.canonical") == 0;
+		for (size_t k = 0; !planned && k < json_object_array_length(changes); k++) {
+			char name[96];
+			diff_name(json_object_array_get_idx(changes, k), name, sizeof(name));
+			planned = strcmp(name, field) == 0;
+		}
+		cr_assert(planned, "vmfs-diff reports %s, which was not planned", field);
+	}
+	for (size_t k = 0; k < json_object_array_length(changes); k++) {
+		char name[96];
+		diff_name(json_object_array_get_idx(changes, k), name, sizeof(name));
+		bool reported = false;
+		for (size_t i = 0; !reported && i < json_object_array_length(differences); i++)
+			reported = strcmp(jstr_at(json_object_array_get_idx(differences, i), "field"), name) == 0;
+		cr_assert(reported, "the planned change of %s is not in vmfs-diff's report", name);
+	}
+	json_object *interpretations = jpath(doc, "interpretations");
+	bool found = false;
+	for (size_t i = 0; i < json_object_array_length(interpretations); i++)
+		found |= strcmp(jstr_at(json_object_array_get_idx(interpretations, i), "code"), code) == 0;
+	cr_assert(found, "vmfs-diff does not interpret the change as %s: %s", code,
+		  json_object_to_json_string(interpretations));
+	json_object_put(doc);
+}
+
+static void take_backup(const char *disk, char *out, size_t len)
+{
+	snprintf(out, len, "%s", tmp_path("before.bkp"));
+	unlink(out);
+	tool_result r = run_tool("vmfs-backup", "-q", disk, "-o", out, NULL);
+	cr_assert_eq(r.status, 0, "backup: %s", r.err);
+	tool_result_free(&r);
+}
+
 /* Dry run, write, checks, undo: the whole cycle on one disk. */
 static void resignature_cycle(const char *disk, uint64_t partition, bool lvm6, const char *old_label,
 			      after_write_fn after_write)
 {
-	const char *pristine = copy_of(disk, "pristine.copy");
+	char pristine[4096], undo[4096], backup[4096];
+	snprintf(pristine, sizeof(pristine), "%s", copy_of(disk, "pristine.copy"));
+	snprintf(undo, sizeof(undo), "%s", tmp_path("resign.undo"));
+	take_backup(disk, backup, sizeof(backup));
 	tool_result r = run_tool("vmfs-resignature", "--new-identity", "--json", disk, NULL);
 	json_object *dry = run_json(&r);
 	tool_result_free(&r);
@@ -146,7 +204,6 @@ static void resignature_cycle(const char *disk, uint64_t partition, bool lvm6, c
 	cr_assert(files_equal(disk, pristine), "the dry run changed the disk");
 	json_object_put(dry);
 
-	const char *undo = tmp_path("resign.undo");
 	unlink(undo);
 	r = run_tool("vmfs-resignature", "--new-identity", "--write", "--json", "--undo-file", undo, disk, NULL);
 	json_object *plan = run_json(&r);
@@ -155,12 +212,46 @@ static void resignature_cycle(const char *disk, uint64_t partition, bool lvm6, c
 	cr_assert_str_eq(jstr_at(plan, "undo_files[0]"), undo);
 	assert_new_identity_plan(plan, old_label);
 	assert_written_identity(disk, plan, partition, lvm6);
-
 	assert_only_planned_bytes_changed(pristine, disk, plan);
+	assert_diff_matches_plan(backup, disk, plan, "resignatured");
 	if (after_write)
 		after_write(disk, plan);
 	json_object_put(plan);
 
+	r = run_tool("vmfs-resignature", "--undo", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "undo: %s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(disk, pristine), "--undo did not restore the disk byte for byte");
+}
+
+/* Re-point to the seed's COMSTAR LUN presented as LUN 5: the diskID and the
+ * SD name change, every UUID stays (blkid reads the same ones). */
+static void repoint_cycle(const char *disk, uint64_t partition, after_write_fn after_write)
+{
+	static const char vml[] = "vml.0200050000600144f07ed404000000496ff8cd0003434f4d535441";
+	char pristine[4096], undo[4096], backup[4096], before_sub[64], after_sub[64];
+	snprintf(pristine, sizeof(pristine), "%s", copy_of(disk, "pristine.copy"));
+	snprintf(undo, sizeof(undo), "%s", tmp_path("repoint.undo"));
+	unlink(undo);
+	take_backup(disk, backup, sizeof(backup));
+	cr_assert(blkid_value(disk, partition, "UUID_SUB", before_sub, sizeof(before_sub)));
+	tool_result r = run_tool("vmfs-resignature", "--disk-id", vml, "--write", "--json", "--undo-file", undo, disk, NULL);
+	json_object *plan = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_str_eq(jstr_at(change(plan, "lvm header", "disk_id.lun", 0), "new"), "5");
+	cr_assert_null(change(plan, "lvm header", "device_uuid", 0));
+	cr_assert(blkid_value(disk, partition, "UUID_SUB", after_sub, sizeof(after_sub)));
+	cr_assert_str_eq(after_sub, before_sub, "re-pointing changed the device UUID");
+	r = run_tool("vmfs-inspect", "--json", disk, NULL);
+	json_object *doc = run_json(&r);
+	tool_result_free(&r);
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].lvm.disk_id.vml"), vml);
+	json_object_put(doc);
+	assert_only_planned_bytes_changed(pristine, disk, plan);
+	assert_diff_matches_plan(backup, disk, plan, "disk-id-changed");
+	if (after_write)
+		after_write(disk, plan);
+	json_object_put(plan);
 	r = run_tool("vmfs-resignature", "--undo", undo, disk, NULL);
 	cr_assert_eq(r.status, 0, "undo: %s", r.err);
 	tool_result_free(&r);
@@ -461,32 +552,36 @@ static void debugvmfs6_lists(const char *disk, json_object *plan)
 	assert_lists_files("debugvmfs6", disk);
 }
 
-static const char *corpus_in_gpt_disk(const char *name, const char *disk_name)
+/* The corpus image in a GPT disk at LBA 2048; disk receives its path (our
+ * own copy: tmp_path() hands out a small ring of buffers). */
+static bool corpus_in_gpt_disk(const char *name, const char *disk_name, char *disk, size_t len)
 {
 	const char *image = corpus_image(name);
 	if (!image)
-		return NULL;
+		return false;
 	char size[32];
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)(file_size(image) + (1u << 20)));
-	const char *disk = tmp_path(disk_name);
+	snprintf(disk, len, "%s", tmp_path(disk_name));
 	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", size, "--image", image, disk, NULL);
-	return disk;
+	return true;
 }
 
 Test(resign_corpus, vmfs6_in_gpt_disk)
 {
-	const char *disk = corpus_in_gpt_disk("vmfs6-dissect.bin", "corpus6.img");
-	if (!disk)
+	char disk[4096];
+	if (!corpus_in_gpt_disk("vmfs6-dissect.bin", "corpus6.img", disk, sizeof(disk)))
 		cr_skip_test("corpus image vmfs6-dissect.bin not available");
 	resignature_cycle(disk, 1u << 20, true, "VMFS6 Test", debugvmfs6_lists);
+	repoint_cycle(disk, 1u << 20, debugvmfs6_lists);
 }
 
 Test(resign_corpus, vmfs5_in_gpt_disk)
 {
-	const char *disk = corpus_in_gpt_disk("vmfs5-dissect.bin", "corpus5.img");
-	if (!disk)
+	char disk[4096];
+	if (!corpus_in_gpt_disk("vmfs5-dissect.bin", "corpus5.img", disk, sizeof(disk)))
 		cr_skip_test("corpus image vmfs5-dissect.bin not available");
 	resignature_cycle(disk, 1u << 20, false, "VMFS5 Test", debugvmfs_lists);
+	repoint_cycle(disk, 1u << 20, debugvmfs_lists);
 }
 
 /* The VMFS3 volume of the corpus (vt.raw of the format reference) comes as
@@ -524,9 +619,11 @@ Test(resign_corpus, vmfs3_reassembled_in_gpt_disk)
 	tool_result r = run_tool("vmfs-inspect", partition, NULL);
 	cr_assert_eq(r.status, 0, "the reassembled volume does not decode cleanly: %s%s", r.out, r.err);
 	tool_result_free(&r);
-	const char *disk = tmp_path("corpus3.img");
+	char disk[4096];
+	snprintf(disk, sizeof(disk), "%s", tmp_path("corpus3.img"));
 	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "1203M", "--image", partition, disk, NULL);
 	resignature_cycle(disk, 1u << 20, false, "toto", NULL);
+	repoint_cycle(disk, 1u << 20, NULL);
 }
 
 /* The dry run is exactly what --write writes: its plan id given back gives
