@@ -110,7 +110,12 @@ static int backup_one(const struct backup_control *ctl, const char *path, const 
 	int status = EXIT_ERROR;
 	char host[256] = "";
 	gethostname(host, sizeof(host) - 1);
-	vmfs_status st = vmfs_source_open(path, &src, &err);
+	/* A backup of a backup file would hold its compressed bytes as if they
+	 * were disk sectors: refuse, the file is checked with --verify. */
+	vmfs_status st = vmfs_backup_is_backup_file(path)
+				 ? vmfs_error_set(&err, VMFS_ERR_UNSUPPORTED, path, 0,
+						  "is a vmfs-backup file, not a disk (check it with --verify)")
+				 : vmfs_source_open(path, &src, &err);
 	if (st == VMFS_OK && (st = vmfs_disk_analyse(src, NULL, &disk, &err)) == VMFS_OK)
 		have_disk = true;
 	if (st == VMFS_OK)

@@ -140,23 +140,6 @@ static json_object *uuid_json(const vmfs_uuid *u)
 
 static void put(json_object *o, const char *key, json_object *value) { json_object_object_add(o, key, value); }
 
-/* --json when the run fails before a plan exists: still one document. */
-static json_object *error_json(const vmfs_error *err)
-{
-	json_object *doc = json_object_new_object();
-	put(doc, "tool", json_object_new_string(prog));
-	put(doc, "version", json_object_new_string(VMFS_VERSION));
-	json_object *e = json_object_new_object();
-	put(e, "path", json_object_new_string(err->path));
-	put(e, "offset", err->offset == VMFS_NO_OFFSET ? NULL : json_object_new_uint64(err->offset));
-	put(e, "status", json_object_new_string(vmfs_status_name(err->status)));
-	put(e, "reason", json_object_new_string(err->reason));
-	put(doc, "error", e);
-	put(doc, "written", json_object_new_boolean(false));
-	put(doc, "exit_status", json_object_new_int(EXIT_ERROR));
-	return doc;
-}
-
 static json_object *plan_json(const session *s, const struct resign_control *ctl)
 {
 	const vmfs_resign_plan *p = &s->plan;
@@ -420,7 +403,7 @@ static int run(const struct resign_control *ctl, char *const *paths, size_t coun
 		cli_print_error(prog, &err);
 		fprintf(stderr, "%s: nothing was written\n", prog);
 		if (ctl->json)
-			cli_print_json(error_json(&err));
+			cli_print_json(cli_error_json(prog, &err));
 		session_free(&s);
 		return EXIT_ERROR;
 	}
@@ -461,7 +444,7 @@ static int run_undo(const struct resign_control *ctl, const char *path)
 		cli_print_error(prog, &err);
 		fprintf(stderr, "%s: %s: not restored\n", prog, path);
 		if (ctl->json)
-			cli_print_json(error_json(&err));
+			cli_print_json(cli_error_json(prog, &err));
 		return EXIT_ERROR;
 	}
 	if (ctl->json) {

@@ -373,6 +373,17 @@ static int run_undo(const struct restore_control *ctl, const char *path)
 	return EXIT_OK;
 }
 
+/* A backup file is not a disk: restoring "into" it or scanning it would
+ * treat its compressed regions as raw sectors. */
+static vmfs_status refuse_backup_file(const char *path, vmfs_error *err)
+{
+	if (!vmfs_backup_is_backup_file(path))
+		return VMFS_OK;
+	return vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, 0,
+			      "is a vmfs-backup file, not a disk: give it with --from-backup FILE and the device or image "
+			      "to restore");
+}
+
 static bool region_selected(const char *only, const char *kind)
 {
 	if (!only)
@@ -393,6 +404,8 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	vmfs_backup b;
 	if (vmfs_backup_load(ctl->from_backup, &b, &err) != VMFS_OK) {
 		cli_print_error(prog, &err);
+		if (ctl->json)
+			cli_print_json(cli_error_json(prog, &err));
 		return EXIT_ERROR;
 	}
 	int status = EXIT_ERROR;
@@ -400,8 +413,10 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	bool *changed = calloc(b.count ? b.count : 1, sizeof(*changed));
 	uint8_t *now = malloc(VMFS_BACKUP_MAX_REGION_BYTES);
 	size_t changes = 0;
-	vmfs_status st = changed && now ? vmfs_source_open(path, &src, &err)
+	vmfs_status st = changed && now ? refuse_backup_file(path, &err)
 					: vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	if (st == VMFS_OK)
+		st = vmfs_source_open(path, &src, &err);
 	/* The target must be the source the backup was taken from: its size and
 	 * sector size, and its SCSI identity where both sides know it. */
 	vmfs_identity identity;
@@ -446,6 +461,8 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
 		json_object_put(regions);
+		if (ctl->json)
+			cli_print_json(cli_error_json(prog, &err));
 		goto out;
 	}
 	status = EXIT_OK;
@@ -498,7 +515,9 @@ static int run(const struct restore_control *ctl, const char *path)
 	static vmfs_plan plan;
 	vmfs_table_render render = { 0 };
 	int status = EXIT_ERROR;
-	vmfs_status st = vmfs_source_open(path, &src, &err);
+	vmfs_status st = refuse_backup_file(path, &err);
+	if (st == VMFS_OK)
+		st = vmfs_source_open(path, &src, &err);
 	if (st == VMFS_OK)
 		st = vmfs_ptable_read(src, ctl->sector_size, &table, &err);
 	if (st == VMFS_OK) {
@@ -514,9 +533,19 @@ static int run(const struct restore_control *ctl, const char *path)
 		st = vmfs_table_render_plan(src, &plan, &render, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		if (ctl->json)
+			cli_print_json(cli_error_json(prog, &err));
 		goto out;
 	}
 	status = scan.count ? EXIT_OK : EXIT_NOTHING;
+	/* A volume found with damaged metadata: one line per error, exit 2
+	 * (the proposal is still shown: it is what the headers support). */
+	for (size_t i = 0; i < scan.count; i++) {
+		if (!vmfs_device_has_errors(scan.hits[i].device))
+			continue;
+		cli_print_error_findings(prog, path, &scan.hits[i].device->findings);
+		status = EXIT_ERROR;
+	}
 	if (ctl->json) {
 		json_object *doc = json_object_new_object();
 		json_object *source = json_object_new_object();
@@ -567,18 +596,37 @@ static int run(const struct restore_control *ctl, const char *path)
 	}
 	if (status == EXIT_NOTHING)
 		fprintf(stderr, "%s: %s: no VMFS volume found (%s scan)\n", prog, path, ctl->deep ? "deep" : "probe");
-	if (ctl->write && status == EXIT_OK) {
+	if (ctl->write && status == EXIT_ERROR && !ctl->plan.force) {
+		fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a backup "
+			"first, or --force)\n", prog, path);
+	} else if (ctl->write && status != EXIT_NOTHING) {
 		if (plan.blocked) {
-			fprintf(stderr, "%s: %s: a proposed entry conflicts with an existing partition: nothing written "
-				"(see the proposal; --force --replace N)\n", prog, path);
+			for (size_t i = 0; i < plan.count; i++)
+				if (plan.entries[i].state == VMFS_PLAN_CONFLICT)
+					fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog,
+						path, plan.entries[i].device->offset, plan.entries[i].device->offset,
+						plan.entries[i].reason);
 			status = EXIT_ERROR;
 		} else if (plan.changes) {
 			uint64_t scanned_size = vmfs_source_size(src);
 			vmfs_source_close(src); /* the target is reopened for writing */
 			src = NULL;
 			status = write_plan(ctl, path, scanned_size, &plan, &render);
-		} else if (!ctl->quiet && !ctl->json) {
-			printf("Nothing to write.\n");
+		} else {
+			/* Nothing to write: fine when every volume has its entry; not
+			 * when a volume was left out (unfit): say why, exit 2. */
+			bool left_out = false;
+			for (size_t i = 0; i < plan.count; i++) {
+				if (plan.entries[i].state == VMFS_PLAN_PRESENT)
+					continue;
+				left_out = true;
+				fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog, path,
+					plan.entries[i].device->offset, plan.entries[i].device->offset, plan.entries[i].reason);
+			}
+			if (left_out)
+				status = EXIT_ERROR;
+			else if (!ctl->quiet && !ctl->json)
+				printf("Nothing to write.\n");
 		}
 	}
 out:

@@ -171,6 +171,18 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 		e->state = VMFS_PLAN_ADD;
 		for (size_t k = 0; keep_entries && k < current->count; k++) {
 			const vmfs_partition *p = &current->parts[k];
+			/* A kept entry past the end of the disk makes the table
+			 * unwritable (libfdisk refuses it): the table is damaged. */
+			if (p->past_end && !(options->force && options->replace == p->number)) {
+				e->state = VMFS_PLAN_CONFLICT;
+				e->other = p->number;
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu (sectors %" PRIu64 "..%" PRIu64 ", at 0x%" PRIx64 ") extends past the end "
+					 "of the disk: the table is damaged; --force --replace %zu replaces that entry", p->number,
+					 p->start, p->start + p->size - 1, p->start * out->sector_size, p->number);
+				out->blocked = true;
+				break;
+			}
 			if (p->start == e->start && p->size == e->size && p->vmfs) {
 				e->state = VMFS_PLAN_PRESENT;
 				e->number = p->number;

@@ -83,6 +83,17 @@ vmfs_status vmfs_resign_select(vmfs_source *const *sources, const vmfs_disk *con
 			}
 		}
 	}
+	/* No usable volume: say why, with the first error the analysis found
+	 * (a header that is there but damaged is not "no volume"). */
+	for (size_t s = 0; !have_lv && !selector && s < source_count; s++) {
+		for (size_t d = 0; d <= disks[s]->num_devices; d++) {
+			const vmfs_findings *f = d < disks[s]->num_devices ? &disks[s]->devices[d]->findings : &disks[s]->findings;
+			for (size_t i = 0; i < f->count; i++)
+				if (f->items[i].severity == VMFS_SEVERITY_ERROR && f->items[i].offset != VMFS_NO_OFFSET)
+					return vmfs_error_set(err, VMFS_ERR_NOT_FOUND, vmfs_source_path(sources[s]), f->items[i].offset,
+							      "no usable VMFS volume: %s", f->items[i].message);
+		}
+	}
 	if (!have_lv)
 		return vmfs_error_set(err, VMFS_ERR_NOT_FOUND, first_path, VMFS_NO_OFFSET,
 				      selector ? "no VMFS volume with LV UUID, file-system UUID or label '%s'"
@@ -112,7 +123,7 @@ vmfs_status vmfs_resign_select(vmfs_source *const *sources, const vmfs_disk *con
 				return vmfs_error_set(err, VMFS_ERR_FORMAT, vmfs_source_path(sources[s]), dev->header_offset,
 						      "more than %u devices carry LV %s", VMFS_RESIGN_MAX_MEMBERS, lv_text);
 			plan->members[plan->member_count++] =
-				(vmfs_resign_member){ .src = sources[s], .dev = dev, .source_index = s };
+				(vmfs_resign_member){ .src = sources[s], .dev = dev, .disk = disks[s], .source_index = s };
 		}
 	}
 	if (plan->member_count == 0)
@@ -329,6 +340,13 @@ static vmfs_status check_member(const vmfs_resign_member *m, bool force, vmfs_er
 {
 	const vmfs_device *dev = m->dev;
 	static const char hint[] = " (--force to proceed anyway)";
+	/* The partition table too: a volume reached through a damaged table
+	 * (an entry past the end of the disk) is not written. */
+	for (size_t i = 0; !force && m->disk && i < m->disk->findings.count; i++)
+		if (m->disk->findings.items[i].severity == VMFS_SEVERITY_ERROR)
+			return vmfs_error_set(err, VMFS_ERR_FORMAT, source_name(m), m->disk->findings.items[i].offset,
+					      "the partition table is damaged: %s; repair it first%s",
+					      m->disk->findings.items[i].message, hint);
 	if (vmfs_device_has_errors(dev) && !force) {
 		for (size_t i = 0; i < dev->findings.count; i++)
 			if (dev->findings.items[i].severity == VMFS_SEVERITY_ERROR)

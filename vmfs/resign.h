@@ -54,6 +54,7 @@ typedef enum vmfs_resign_mode {
 typedef struct vmfs_resign_member {
 	vmfs_source *src;          /* not owned */
 	const vmfs_device *dev;    /* not owned */
+	const vmfs_disk *disk;     /* the analysis dev comes from (not owned) */
 	size_t source_index;       /* which of the caller's sources */
 } vmfs_resign_member;
 

@@ -34,6 +34,22 @@ void cli_print_error_findings(const char *prog, const char *path, const vmfs_fin
 	}
 }
 
+json_object *cli_error_json(const char *prog, const vmfs_error *err)
+{
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "tool", json_object_new_string(prog));
+	json_object_object_add(doc, "version", json_object_new_string(VMFS_VERSION));
+	json_object *e = json_object_new_object();
+	json_object_object_add(e, "path", json_object_new_string(err->path));
+	json_object_object_add(e, "offset", err->offset == VMFS_NO_OFFSET ? NULL : json_object_new_uint64(err->offset));
+	json_object_object_add(e, "status", json_object_new_string(vmfs_status_name(err->status)));
+	json_object_object_add(e, "reason", json_object_new_string(err->reason));
+	json_object_object_add(doc, "error", e);
+	json_object_object_add(doc, "written", json_object_new_boolean(false));
+	json_object_object_add(doc, "exit_status", json_object_new_int(EXIT_ERROR));
+	return doc;
+}
+
 void cli_print_json(json_object *doc)
 {
 	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE), stdout);

@@ -23,6 +23,10 @@ int cli_usage_error(const char *prog, const char *what, const char *arg);
 void cli_print_error(const char *prog, const vmfs_error *err);
 /* One stderr line per error-severity finding, naming path and offset. */
 void cli_print_error_findings(const char *prog, const char *path, const vmfs_findings *findings);
+/* The JSON document of a run that failed before it had a report: tool,
+ * version, error {path, offset, status, reason}, written: false,
+ * exit_status 2. */
+json_object *cli_error_json(const char *prog, const vmfs_error *err);
 /* Prints the document to stdout (pretty, no slash escaping) and frees it. */
 void cli_print_json(json_object *doc);
 /* Flushes and closes stdout; returns false (after a message) on failure, so a
