@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -290,7 +292,10 @@ bool blkid_value(const char *path, uint64_t offset, const char *tag, char *out, 
 	cr_assert_eq(fstat(fd, &st), 0);
 	blkid_probe pr = blkid_new_probe();
 	cr_assert_not_null(pr);
-	cr_assert_eq(blkid_probe_set_device(pr, fd, (blkid_loff_t)offset, (blkid_loff_t)(st.st_size - (off_t)offset)), 0);
+	uint64_t size = (uint64_t)st.st_size;
+	if (S_ISBLK(st.st_mode))
+		cr_assert_eq(ioctl(fd, BLKGETSIZE64, &size), 0);
+	cr_assert_eq(blkid_probe_set_device(pr, fd, (blkid_loff_t)offset, (blkid_loff_t)(size - offset)), 0);
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID | BLKID_SUBLKS_TYPE |
 					      BLKID_SUBLKS_VERSION);
