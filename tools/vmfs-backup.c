@@ -232,15 +232,8 @@ int main(int argc, char **argv)
 		case OPT_VERIFY: ctl.verify = optarg; break;
 		case 'j': ctl.json = true; break;
 		case 'q': ctl.quiet = true; break;
-		case 'h':
-			usage();
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
-		case 'V':
-			printf("%s %s\n", prog, VMFS_VERSION);
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-			return EXIT_USAGE;
+			return cli_common_option(c, prog, usage);
 		}
 	}
 	int status = EXIT_OK;

@@ -409,15 +409,8 @@ int main(int argc, char **argv)
 				return cli_usage_error(prog, "invalid count", optarg);
 			ctl.max_listed = value == 0 || value > SIZE_MAX ? SIZE_MAX : (size_t)value;
 			break;
-		case 'h':
-			usage();
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
-		case 'V':
-			printf("%s %s\n", prog, VMFS_VERSION);
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-			return EXIT_USAGE;
+			return cli_common_option(c, prog, usage);
 		}
 	}
 	if (argc - optind < 2)

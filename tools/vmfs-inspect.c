@@ -172,15 +172,8 @@ int main(int argc, char **argv)
 				return cli_usage_error(prog, "invalid PE count", optarg);
 			ctl.report.max_pe = (size_t)value;
 			break;
-		case 'h':
-			usage();
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
-		case 'V':
-			printf("%s %s\n", prog, VMFS_VERSION);
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-			return EXIT_USAGE;
+			return cli_common_option(c, prog, usage);
 		}
 	}
 	if (optind >= argc)

@@ -689,15 +689,8 @@ int main(int argc, char **argv)
 				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
 			ctl.sector_size = (unsigned)value;
 			break;
-		case 'h':
-			usage();
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
-		case 'V':
-			printf("%s %s\n", prog, VMFS_VERSION);
-			return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-			return EXIT_USAGE;
+			return cli_common_option(c, prog, usage);
 		}
 	}
 	if (optind + 1 != argc)

@@ -6,6 +6,21 @@
 #include <inttypes.h>
 #include <string.h>
 
+int cli_common_option(int c, const char *prog, void (*usage)(void))
+{
+	switch (c) {
+	case 'h':
+		usage();
+		return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
+	case 'V':
+		printf("%s %s\n", prog, VMFS_VERSION);
+		return cli_close_stdout(prog) ? EXIT_OK : EXIT_ERROR;
+	default:
+		fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+		return EXIT_USAGE;
+	}
+}
+
 int cli_usage_error(const char *prog, const char *what, const char *arg)
 {
 	fprintf(stderr, "%s: %s '%s'\nTry '%s --help' for more information.\n", prog, what, arg, prog);

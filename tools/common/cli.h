@@ -16,6 +16,11 @@ enum tool_exit {
 	EXIT_USAGE = 3,     /* bad command line */
 };
 
+/* The options every tool shares, for the default case of its option switch:
+ * 'h' prints usage() to stdout and returns 0 (2 when stdout fails), 'V' the
+ * version; anything else is a mistake getopt already reported: the --help
+ * hint on stderr and EXIT_USAGE. */
+int cli_common_option(int c, const char *prog, void (*usage)(void));
 /* A command-line mistake: "PROG: WHAT 'ARG'" and the --help hint on stderr;
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *what, const char *arg);
