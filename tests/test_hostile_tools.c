@@ -734,7 +734,7 @@ static void run_matrix(const struct input_kind *k)
 	size_t input_entries0 = k->build == BUILD_DIRECTORY ? count_entries(ws.input) : 0;
 	bool have_diff = tool_built("vmfs-diff");
 	if (!have_diff)
-		cr_log_warn("vmfs-diff is not built: its rows are skipped");
+		cr_log_info("vmfs-diff is not built: its rows are skipped");
 
 	for (size_t i = 0; i < NUM_COMMANDS; i++) {
 		const struct command *c = &commands[i];
