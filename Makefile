@@ -138,6 +138,59 @@ $(BENCH_BIN): $(BUILD)/obj/bench/scan-bench.o $(STATIC_LIB)
 bench: all $(FIX_BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) bench/run.sh
 
+# libFuzzer harnesses (fuzz/, tests/FUZZING.md), clang only. The library is
+# compiled again with coverage and sanitizer instrumentation into its own
+# folder, so the fuzz build never touches the objects of the normal build.
+# `make fuzz` runs every harness for FUZZ_SECONDS; `make fuzz-regress` runs
+# them once over the saved inputs of fuzz/regress/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := $(BUILD)/fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(FUZZ_SAN) \
+                -fsanitize=fuzzer-no-link -I. $(PKG_CFLAGS) -DVMFS_VERSION='"$(VERSION)"'
+FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/bin/%)
+FUZZ_LIB     := $(FUZZ_BUILD)/lib/libvmfs-fuzz.a
+FUZZ_MKSEED  := $(FUZZ_BUILD)/mkseed
+FUZZ_SEEDS   := $(FUZZ_BUILD)/seeds/.done
+
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-regress
+
+$(FUZZ_BUILD)/obj/%.o: %.c $(LIB_HDR) fuzz/common.h
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/fuzz/%.o $(FUZZ_BUILD)/obj/fuzz/common.o $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(call msg,LD,$@)
+	$(Q)$(FUZZ_CC) $(LDFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
+
+# The seed maker is a plain program on the normal library.
+$(FUZZ_MKSEED): fuzz/mkseed.c $(LIB_HDR) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIB_LIBS)
+
+$(FUZZ_SEEDS): fuzz/seeds.sh $(FUZZ_MKSEED) $(FIX_BIN) $(TOOLS)
+	$(call msg,SEEDS,$(dir $@))
+	$(Q)BUILD=$(BUILD) FUZZ_BUILD=$(FUZZ_BUILD) fuzz/seeds.sh
+
+fuzz-build: $(FUZZ_BINS)
+fuzz-seeds: $(FUZZ_SEEDS)
+
+fuzz: fuzz-build fuzz-seeds
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
+fuzz-regress: fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) fuzz/run.sh --regress
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/vmfs $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
@@ -163,6 +216,8 @@ uninstall:
 DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
                 libjson-c-dev nettle-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
                 xz-utils gzip man-db groff-base valgrind bc
+# clang's libFuzzer and sanitizer runtimes (make fuzz): only recommended by clang.
+DEB_PACKAGES += libclang-rt-dev
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
