@@ -53,7 +53,7 @@ static uint8_t *gpt_disk(uint32_t entries)
  * any sanity check, and vmfs_ptable_read handed it every disk unchecked.
  * Fixed behaviour: the table is not given to libfdisk; "none" and a message
  * that names the header and the size, VMFS_OK; the disk analysis still runs. */
-Test(fuzz_regress, gpt_entry_array_of_128_gib_is_not_read, .disabled = true,
+Test(fuzz_regress, gpt_entry_array_of_128_gib_is_not_read,
      .description = "open finding F1: enable with the fix in vmfs/ptable.c")
 {
 	uint8_t *d = gpt_disk(1u << 30);
@@ -83,7 +83,7 @@ Test(fuzz_regress, gpt_entry_array_of_128_gib_is_not_read, .disabled = true,
  * bytes) was decoded at the wrapped offset 0x100000 and reported as "VMFS
  * device in partition 1". Fixed behaviour: "partition-past-end", and no
  * device attributed to that partition. */
-Test(fuzz_regress, gpt_partition_start_past_2_pow_64_is_not_wrapped, .disabled = true,
+Test(fuzz_regress, gpt_partition_start_past_2_pow_64_is_not_wrapped,
      .description = "open finding F2: enable with the fix in vmfs/disk.c")
 {
 	/* 1 GiB sparse disk: the entry array at LBA 2 with one VMFS entry. */
@@ -146,7 +146,7 @@ Test(fuzz_regress, gpt_partition_start_past_2_pow_64_is_not_wrapped, .disabled =
  * fuzz/regress/lvm/pe-length-ends-at-2pow64: a 4 MiB LVM5 partition image
  * with one volume and that one PE. Fixed behaviour: the device is decoded
  * (VMFS_OK) with a "pe-outside-device" finding for that PE. */
-Test(fuzz_regress, pe_ending_at_2_pow_64_minus_1_terminates, .disabled = true, .timeout = 10,
+Test(fuzz_regress, pe_ending_at_2_pow_64_minus_1_terminates, .timeout = 10,
      .description = "open finding F3: enable with the fix in vmfs/device.c")
 {
 	const uint64_t mib = 1u << 20;

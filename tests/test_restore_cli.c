@@ -365,3 +365,13 @@ Test(restore_write, loop_block_device)
 	cr_assert_eq(undo_status, 0);
 	cr_assert(files_equal(disk, damaged), "undo through the block device did not restore the image");
 }
+
+/* ESX 3.x: the DOS label is still there, only the VMFS entry at sector 128
+ * was deleted. The kept label must accept a partition before sector 2048
+ * (found by the fuzzing seeds: libfdisk's default first LBA is 2048). */
+Test(restore_write, vmfs3_entry_deleted_dos_label_kept)
+{
+	const char *disk = tmp_path("v3-kept-label.img");
+	mkfixture("disk", "--table", "mbr", "--disk-size", "1G", "--vol", "lvm=3,entry=0,label=kept", disk, NULL);
+	write_and_undo(disk, 1ull << 30, NULL, NULL, 128, "kept");
+}

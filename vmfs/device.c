@@ -414,41 +414,55 @@ vmfs_status vmfs_device_map_lv(const vmfs_device *dev, uint32_t volume_id, uint6
 	return VMFS_ERR_NOT_FOUND;
 }
 
-/* Section 4.3: the LV is the concatenation of its extents sorted by lOffset. */
-static void check_extent_map(vmfs_device *dev)
+/* Extents by lOffset, ties in table order (the order the selection used). */
+static int extent_order(const void *a, const void *b)
+{
+	const vmfs_extent *x = *(const vmfs_extent *const *)a, *y = *(const vmfs_extent *const *)b;
+	if (x->pe.l_offset != y->pe.l_offset)
+		return x->pe.l_offset < y->pe.l_offset ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Section 4.3: the LV is the concatenation of its extents sorted by lOffset.
+ * A sorted list of pointers: up to VMFS_MAX_EXTENTS entries, so no quadratic
+ * selection, and no sentinel value that an extent ending at 2^64 - 1 could
+ * reach. */
+static vmfs_status check_extent_map(vmfs_source *src, vmfs_device *dev, vmfs_error *err)
 {
 	const vmfs_volume_slot *vol = dev->primary;
 	if (!vol || !dev->num_extents)
-		return;
-	uint64_t expected = UINT64_MAX, total = 0;
-	/* Selection over the (small, bounded) extent list instead of sorting a copy. */
-	for (;;) {
-		const vmfs_extent *best = NULL;
-		for (size_t i = 0; i < dev->num_extents; i++) {
-			const vmfs_pe_entry *pe = &dev->extents[i].pe;
-			if (pe->volume_id != vol->entry.volume_id)
-				continue;
-			if (expected != UINT64_MAX && pe->l_offset < expected)
-				continue;
-			if (!best || pe->l_offset < best->pe.l_offset)
-				best = &dev->extents[i];
-		}
-		if (!best)
-			break;
-		if (expected != UINT64_MAX && best->pe.l_offset != expected) {
-			vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "extent-map-hole", best->entry_offset,
+		return VMFS_OK;
+	const vmfs_extent **order = malloc(dev->num_extents * sizeof(*order));
+	if (!order)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET, "out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < dev->num_extents; i++)
+		if (dev->extents[i].pe.volume_id == vol->entry.volume_id)
+			order[n++] = &dev->extents[i];
+	qsort(order, n, sizeof(*order), extent_order);
+	uint64_t expected = 0, total = 0;
+	bool started = false;
+	for (size_t i = 0; i < n; i++) {
+		const vmfs_extent *x = order[i];
+		if (started && x->pe.l_offset < expected)
+			continue; /* overlaps the extent before it: not counted twice */
+		if (started && x->pe.l_offset != expected) {
+			vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "extent-map-hole", x->entry_offset,
 					  "LV bytes " HEX ".." HEX " of volume %" PRIu32 " are not mapped on this device",
-					  expected, best->pe.l_offset, vol->entry.volume_id);
+					  expected, x->pe.l_offset, vol->entry.volume_id);
 		}
-		total += best->pe.length;
-		if (!add_u64(best->pe.l_offset, best->pe.length, &expected) || best->pe.length == 0)
+		total += x->pe.length;
+		started = true;
+		if (!add_u64(x->pe.l_offset, x->pe.length, &expected) || x->pe.length == 0)
 			break;
 	}
+	free(order);
 	if (vol->entry.num_devs == 1 && total != vol->entry.logical_size)
 		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "logical-size-mismatch",
 				  vol->entry_offset + VMFS_VOL_OFF_LOGICAL_SIZE,
 				  "volume logicalSize %" PRIu64 " differs from the %" PRIu64 " bytes its extents map",
 				  vol->entry.logical_size, total);
+	return VMFS_OK;
 }
 
 static void check_descriptor(vmfs_device *dev)
@@ -596,8 +610,9 @@ vmfs_status vmfs_device_read(vmfs_source *src, uint64_t offset, uint64_t partiti
 			st = read_sd_table(src, dev, err);
 		if (st == VMFS_OK)
 			st = read_extents(src, dev, err);
+		if (st == VMFS_OK)
+			st = check_extent_map(src, dev, err);
 		if (st == VMFS_OK) {
-			check_extent_map(dev);
 			check_spanning(dev);
 			st = locate_descriptor(src, dev, err);
 		}

@@ -35,8 +35,10 @@ static const vmfs_partition *partition_containing(const vmfs_disk *disk, uint64_
 {
 	const vmfs_ptable *t = &disk->table;
 	for (size_t i = 0; i < t->count; i++) {
-		uint64_t start = t->parts[i].start * t->sector_size;
-		uint64_t size = t->parts[i].size * t->sector_size;
+		uint64_t start, size;
+		if (__builtin_mul_overflow(t->parts[i].start, (uint64_t)t->sector_size, &start) ||
+		    __builtin_mul_overflow(t->parts[i].size, (uint64_t)t->sector_size, &size))
+			continue; /* starts or ends past 2^64 bytes: holds no offset */
 		if (offset >= start && offset - start < size)
 			return &t->parts[i];
 	}
@@ -48,16 +50,21 @@ static vmfs_status examine_partitions(vmfs_source *src, vmfs_disk *disk, vmfs_er
 	const vmfs_ptable *t = &disk->table;
 	for (size_t i = 0; i < t->count; i++) {
 		const vmfs_partition *p = &t->parts[i];
-		uint64_t start = p->start * t->sector_size;
+		uint64_t start, bytes;
+		bool addressable = !__builtin_mul_overflow(p->start, (uint64_t)t->sector_size, &start) &&
+				   !__builtin_mul_overflow(p->size, (uint64_t)t->sector_size, &bytes);
 		if (p->past_end)
-			vmfs_findings_add(&disk->findings, VMFS_SEVERITY_ERROR, "partition-past-end", start,
+			vmfs_findings_add(&disk->findings, VMFS_SEVERITY_ERROR, "partition-past-end",
+					  addressable ? start : VMFS_NO_OFFSET,
 					  "partition %zu (sectors %" PRIu64 "..%" PRIu64 ") extends past the end of the source (%" PRIu64
 					  " sectors of %u bytes)", p->number, p->start, p->start + p->size - 1,
 					  vmfs_source_size(src) / t->sector_size, t->sector_size);
+		if (!addressable || start >= vmfs_source_size(src))
+			continue; /* nothing of it lies in the source: no device to read there */
 		vmfs_device *dev = NULL;
 		vmfs_error probe_err;
 		vmfs_error_clear(&probe_err);
-		vmfs_status st = vmfs_device_read(src, start, p->size * t->sector_size, &dev, &probe_err);
+		vmfs_status st = vmfs_device_read(src, start, bytes, &dev, &probe_err);
 		if (st == VMFS_ERR_NOT_FOUND) {
 			if (p->vmfs)
 				vmfs_findings_add(&disk->findings, VMFS_SEVERITY_ERROR, "no-lvm-header",

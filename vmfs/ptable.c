@@ -3,7 +3,11 @@
  * warnings (e.g. "primary GPT corrupt, using backup") as messages. */
 #include "vmfs/ptable.h"
 
+#include "vmfs/le.h"
+
+#include <inttypes.h>
 #include <libfdisk/libfdisk.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +33,49 @@ unsigned vmfs_ptable_detect_sector_size(vmfs_source *src)
 	    gpt_header_at(src, size - 4096))
 		return 4096;
 	return 512;
+}
+
+/* libfdisk allocates and reads the whole entry array a GPT header announces
+ * (NumberOfPartitionEntries x SizeOfPartitionEntry, up to 2^64 bytes) as soon
+ * as the header's CRC is right, before any other check (util-linux 2.38). The
+ * headers it would read are therefore checked here first: at LBA 1, at the
+ * backup LBA that one names, and at the last LBA. 1 MiB is 8192 entries of
+ * 128 bytes; ESXi writes 128 (format reference 2.2). */
+#define GPT_MAX_ARRAY_BYTES (1u << 20)
+
+static bool gpt_array_too_large(vmfs_source *src, uint64_t lba, unsigned sector_size, uint64_t *alternate,
+				char *why, size_t why_len)
+{
+	uint8_t h[512];
+	*alternate = 0;
+	if (lba > UINT64_MAX / sector_size || vmfs_source_read(src, lba * sector_size, h, sizeof(h), NULL) != VMFS_OK ||
+	    memcmp(h, "EFI PART", 8) != 0)
+		return false;
+	uint32_t header_size = vmfs_le32(h + 0x0C), stored = vmfs_le32(h + 0x10);
+	if (header_size < 92 || header_size > sizeof(h))
+		return false; /* libfdisk rejects it */
+	memset(h + 0x10, 0, 4);
+	if ((uint32_t)crc32(0, h, header_size) != stored)
+		return false; /* libfdisk rejects it before reading the entries */
+	*alternate = vmfs_le64(h + 0x20);
+	uint32_t count = vmfs_le32(h + 0x50), entry_size = vmfs_le32(h + 0x54);
+	uint64_t bytes = (uint64_t)count * entry_size;
+	if (bytes <= GPT_MAX_ARRAY_BYTES)
+		return false;
+	snprintf(why, why_len, "GPT header at LBA %" PRIu64 " announces %" PRIu32 " entries of %" PRIu32
+		 " bytes (%" PRIu64 " bytes, more than %u): the table is not read", lba, count, entry_size, bytes,
+		 GPT_MAX_ARRAY_BYTES);
+	return true;
+}
+
+bool vmfs_ptable_gpt_unsafe(vmfs_source *src, unsigned sector_size, char *why, size_t why_len)
+{
+	if (vmfs_source_size(src) < 2ull * sector_size)
+		return false;
+	uint64_t last = vmfs_source_size(src) / sector_size - 1, alternate = 0, ignored;
+	return gpt_array_too_large(src, 1, sector_size, &alternate, why, why_len) ||
+	       (alternate && gpt_array_too_large(src, alternate, sector_size, &ignored, why, why_len)) ||
+	       gpt_array_too_large(src, last, sector_size, &ignored, why, why_len);
 }
 
 static int ask_callback(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)
@@ -85,6 +132,11 @@ vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable
 	out->sector_size = sector_size;
 	if (vmfs_source_size(src) < 2ull * sector_size)
 		return VMFS_OK; /* too small to hold any table */
+
+	if (vmfs_ptable_gpt_unsafe(src, sector_size, out->messages[0], sizeof(out->messages[0]))) {
+		out->message_count = 1;
+		return VMFS_OK;
+	}
 
 	struct fdisk_context *cxt = fdisk_new_context();
 	if (!cxt)

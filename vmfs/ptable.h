@@ -51,4 +51,10 @@ vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable
 			     vmfs_error *err);
 void vmfs_ptable_free(vmfs_ptable *table);
 
+/* True, with a message in why, when a GPT header of src that libfdisk would
+ * accept (signature, size, CRC) announces an entry array above 1 MiB: libfdisk
+ * would allocate and read all of it (up to 2^64 bytes). Such a disk is never
+ * handed to libfdisk: vmfs_ptable_read reports label "none" with the message. */
+bool vmfs_ptable_gpt_unsafe(vmfs_source *src, unsigned sector_size, char *why, size_t why_len);
+
 #endif

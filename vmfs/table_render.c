@@ -1,5 +1,7 @@
 #include "vmfs/table_render.h"
 
+#include "vmfs/ptable.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -104,9 +106,9 @@ static vmfs_status apply_plan(int fd, const char *path, const vmfs_plan *plan, c
 			st = fdisk_error(err, path, "setting the disk identifier", rc);
 			goto out;
 		}
-		if (!gpt)
-			fdisk_set_first_lba(cxt, 1); /* ESX 3.x partitions start at sector 128 */
 	}
+	if (!gpt)
+		fdisk_set_first_lba(cxt, 1); /* ESX 3.x partitions start at sector 128, in a new or a kept table */
 	struct fdisk_label *lb = fdisk_get_label(cxt, NULL);
 	type = gpt ? fdisk_label_get_parttype_from_string(lb, VMFS_GPT_TYPE_VMFS)
 		   : fdisk_label_get_parttype_from_code(lb, VMFS_MBR_TYPE_VMFS);
@@ -183,6 +185,10 @@ vmfs_status vmfs_table_render_plan(vmfs_source *src, const vmfs_plan *plan, vmfs
 	if (plan->blocked || plan->changes == 0)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      plan->blocked ? "the plan is blocked by a conflict" : "the plan changes nothing");
+	char why[256];
+	if (vmfs_ptable_gpt_unsafe(src, plan->sector_size, why, sizeof(why)))
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_NO_OFFSET,
+				      "%s; libfdisk cannot be given this disk (wipe that header first)", why);
 	vmfs_byte_change areas[VMFS_RENDER_MAX_AREAS];
 	size_t count = label_areas(plan->disk_sectors, plan->sector_size, areas);
 	const char *tmpdir = getenv("TMPDIR");
