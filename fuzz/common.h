@@ -49,22 +49,6 @@ vmfs_source *fuzz_disk_open(const uint8_t *data, size_t size, uint16_t *control)
  * entry array (at most 1 MiB of it) and then their own header CRC32. */
 void fuzz_fix_gpt(vmfs_source *src);
 
-/* Guards for the open findings of tests/FUZZING.md, so that a campaign
- * explores everything else while they wait for their fix; each guard goes
- * when its finding is fixed. True when the source holds:
- *   F1: a GPT header libfdisk would accept (signature, header size
- *       92..sector, header CRC) at LBA 1, at the backup LBA it names or at
- *       the last LBA, for 512- or 4096-byte sectors, that announces an entry
- *       array above 1 MiB: libfdisk 2.38 allocates and reads all of it (up to
- *       2^64 bytes) and vmfs_ptable_read hands it every disk unchecked;
- *   F3: at any 128-byte boundary where data is, bytes that read as a PE entry
- *       whose lOffset + length is exactly 2^64 - 1: check_extent_map
- *       (vmfs/device.c) then loops for ever.
- * The harnesses skip such inputs (returning -1: not added to the corpus).
- * FUZZ_UNGUARDED=1 in the environment turns the guards off; the saved inputs
- * of fuzz/regress/ then crash again. */
-bool fuzz_known_issue(vmfs_source *src);
-
 /* Replaces the contents of this process's scratch file (one memfd, reused
  * by every run) with exactly these bytes and returns a path that opens it
  * ("/proc/self/fd/N"), for the loaders that take a path; NULL on failure. */

@@ -12,8 +12,7 @@
  * streams, and the trailer's magic and SHA-256) and is loaded too; when it
  * loads, its regions are looked up with vmfs_backup_find, it is opened as a
  * source with vmfs_backup_open_source and that source is analysed with
- * vmfs_disk_analyse, as vmfs-inspect does with a backup (unless that source
- * holds an input of the open findings F1 or F3: see fuzz_known_issue). */
+ * vmfs_disk_analyse, as vmfs-inspect does with a backup. */
 #include "fuzz/common.h"
 
 #include "vmfs/backup.h"
@@ -114,10 +113,6 @@ static void use_backup(const char *path)
 	vmfs_source *src = NULL;
 	if (vmfs_backup_open_source(path, &src, &err) != VMFS_OK)
 		return;
-	if (fuzz_known_issue(src)) { /* open findings F1, F3 */
-		vmfs_source_close(src);
-		return;
-	}
 	vmfs_disk *disk = malloc(sizeof(*disk));
 	if (disk && vmfs_disk_analyse(src, NULL, disk, &err) == VMFS_OK)
 		vmfs_disk_free(disk);

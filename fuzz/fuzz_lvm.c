@@ -11,8 +11,7 @@
  *
  * The pure decoders also run on the raw input bytes: the header decoder on
  * exactly the input (so a read past its end is caught), the others on a
- * zero-padded copy of the size they take. Inputs of open finding F3
- * (tests/FUZZING.md) are skipped: see fuzz_known_issue. */
+ * zero-padded copy of the size they take. */
 #include "fuzz/common.h"
 
 #include "vmfs/device.h"
@@ -79,10 +78,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vmfs_source *src = fuzz_disk_open(data, size, &control);
 	if (!src)
 		return 0;
-	if (fuzz_known_issue(src)) {
-		vmfs_source_close(src);
-		return -1; /* open finding F3: not added to the corpus */
-	}
 	uint64_t disk = vmfs_source_size(src);
 	read_device(src, 0, control & 1 ? disk : 0);
 	if (control & 2)

@@ -14,8 +14,7 @@
  *   - with control bit 2, vmfs_disk_analyse once more with --offset: bits 8-15
  *     give the offset in 64 KiB units (0 = the source start).
  * Whatever the tables say, nothing may be read outside the source and every
- * failure must be a status. Inputs of the open findings F1 and F3
- * (tests/FUZZING.md) are skipped: see fuzz_known_issue. */
+ * failure must be a status. */
 #include "fuzz/common.h"
 
 #include "vmfs/disk.h"
@@ -52,10 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!(control & 0x8000))
 		fuzz_fix_gpt(src);
-	if (fuzz_known_issue(src)) {
-		vmfs_source_close(src);
-		return -1; /* open findings F1, F3: not added to the corpus */
-	}
 	(void)vmfs_ptable_detect_sector_size(src);
 	read_table(src, 512);
 	read_table(src, 4096);

@@ -12,8 +12,7 @@
  * replace). With
  * control bit 4 a plan that changes something is also rendered by libfdisk
  * on a scratch copy of the label areas (vmfs_table_render_plan), the bytes
- * vmfs-restore would write. Inputs of the open findings F1 and F3
- * (tests/FUZZING.md) are skipped: see fuzz_known_issue. */
+ * vmfs-restore would write. */
 #include "fuzz/common.h"
 
 #include "vmfs/plan.h"
@@ -67,10 +66,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!(control & 0x8000))
 		fuzz_fix_gpt(src);
-	if (fuzz_known_issue(src)) {
-		vmfs_source_close(src);
-		return -1; /* open findings F1, F3: not added to the corpus */
-	}
 	vmfs_ptable table;
 	vmfs_error err;
 	if (vmfs_ptable_read(src, 0, &table, &err) == VMFS_OK) {
