@@ -97,16 +97,16 @@ static bool check_header(vmfs_source *src, vmfs_device *dev)
 	if (dev->partition_size && dev->partition_size < h->total_bytes) {
 		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_ERROR, "partition-smaller-than-lvm",
 				  hdr + VMFS_LVM_OFF_TOTAL_BYTES,
-				  "partition %zu is %" PRIu64 " bytes, smaller than the LVM totalBytes %" PRIu64
+				  "the partition at 0x%" PRIx64 " is %" PRIu64 " bytes, smaller than the LVM totalBytes %" PRIu64
 				  " (%" PRIu64 " bytes of the volume lie outside it)",
-				  dev->partition_number, dev->partition_size, h->total_bytes,
+				  dev->offset, dev->partition_size, h->total_bytes,
 				  h->total_bytes - dev->partition_size);
 	} else if (dev->partition_size && dev->partition_size > h->total_bytes) {
 		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "partition-larger-than-lvm",
 				  hdr + VMFS_LVM_OFF_TOTAL_BYTES,
-				  "partition %zu is %" PRIu64 " bytes, larger than the LVM totalBytes %" PRIu64
+				  "the partition at 0x%" PRIx64 " is %" PRIu64 " bytes, larger than the LVM totalBytes %" PRIu64
 				  " (grown partition, or a table from another volume)",
-				  dev->partition_number, dev->partition_size, h->total_bytes);
+				  dev->offset, dev->partition_size, h->total_bytes);
 	}
 	if (h->data_offset < VMFS_LVM_HEADER_OFFSET + VMFS_LVM_HEADER_BLOCK ||
 	    (h->total_bytes > VMFS_LVM_HEADER_OFFSET && h->data_offset >= h->total_bytes)) {
