@@ -324,3 +324,36 @@ Test(backup_cli, restore_vmfs5_partition_debugvmfs_reads_it)
 {
 	head_destroyed_proof("vmfs5-dissect.bin", "debugvmfs", "61137dd5-dc4830ac-56f8-000c29801686", "VMFS5 Test");
 }
+
+/* Two images of one size have no WWID to tell them apart: their LVM headers
+ * do. A backup of one is refused on the other unless --force. */
+Test(backup_cli, restore_from_backup_refuses_another_volume)
+{
+	char a[4096], b[4096], backup[4096];
+	snprintf(a, sizeof(a), "%s", tmp_path("a.img"));
+	snprintf(b, sizeof(b), "%s", tmp_path("b.img"));
+	snprintf(backup, sizeof(backup), "%s", tmp_path("a.bkp"));
+	mkfixture("volume", "--lvm", "5", "--seed", "1", a, NULL);
+	mkfixture("volume", "--lvm", "5", "--seed", "2", b, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", a, "-o", backup, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	char before[4096];
+	snprintf(before, sizeof(before), "%s", tmp_path("b.copy"));
+	dd_copy(b, before, "1M", "count=100000");
+	r = run_tool("vmfs-restore", "--from-backup", backup, "--write", "--undo-file", tmp_path("x.undo"), b, NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "another volume?"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "offset 0x100082"), "%s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(b, before), "the other volume was written");
+	r = run_tool("vmfs-restore", "--from-backup", backup, "--force", b, NULL);
+	cr_assert_eq(r.status, 0, "--force: %s", r.err);
+	tool_result_free(&r);
+	/* With the header gone (the case a restore is for), it proceeds. */
+	static uint8_t zero[4096];
+	patch_file(a, 0x100000, zero, sizeof(zero));
+	r = run_tool("vmfs-restore", "--from-backup", backup, a, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+}

@@ -373,6 +373,44 @@ static int run_undo(const struct restore_control *ctl, const char *path)
 	return EXIT_OK;
 }
 
+/* Images have no WWID: two LUN images of one size pass the identity check.
+ * Their LVM headers tell them apart: a device UUID in the backup and another
+ * one at the same offset of the target mean another volume. A header that is
+ * gone from the target is what a restore puts back. */
+static vmfs_status check_same_devices(const char *backup_path, vmfs_source *target, vmfs_error *err)
+{
+	vmfs_source *saved = NULL;
+	static vmfs_disk before, now;
+	vmfs_status st = vmfs_backup_open_source(backup_path, &saved, err);
+	if (st != VMFS_OK)
+		return st;
+	st = vmfs_disk_analyse(saved, NULL, &before, err);
+	if (st == VMFS_OK && (st = vmfs_disk_analyse(target, NULL, &now, err)) != VMFS_OK)
+		vmfs_disk_free(&before);
+	if (st != VMFS_OK) {
+		vmfs_source_close(saved);
+		return st;
+	}
+	for (size_t i = 0; st == VMFS_OK && i < before.num_devices; i++) {
+		const vmfs_device *b = before.devices[i];
+		for (size_t k = 0; b->has_lvm && st == VMFS_OK && k < now.num_devices; k++) {
+			const vmfs_device *t = now.devices[k];
+			if (!t->has_lvm || t->header_offset != b->header_offset ||
+			    vmfs_uuid_equal(&t->lvm.device_uuid, &b->lvm.device_uuid))
+				continue;
+			char a[VMFS_UUID_TEXT_LEN + 1], c[VMFS_UUID_TEXT_LEN + 1];
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, vmfs_source_path(target), t->header_offset + VMFS_LVM_OFF_DEVICE_UUID,
+					    "holds VMFS device %s there, the backup device %s: another volume? refusing "
+					    "(--force to override)", vmfs_uuid_format(&t->lvm.device_uuid, a),
+					    vmfs_uuid_format(&b->lvm.device_uuid, c));
+		}
+	}
+	vmfs_disk_free(&now);
+	vmfs_disk_free(&before);
+	vmfs_source_close(saved);
+	return st;
+}
+
 /* A backup file is not a disk: restoring "into" it or scanning it would
  * treat its compressed regions as raw sectors. */
 static vmfs_status refuse_backup_file(const char *path, vmfs_error *err)
@@ -426,6 +464,10 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 		size_t n = strlen(err.reason);
 		snprintf(err.reason + n, sizeof(err.reason) - n, ": refusing (--force to override)");
 	}
+	/* And by content: where the target still holds a readable LVM header
+	 * where the backup has one, both must name the same device. */
+	if (st == VMFS_OK && !ctl->plan.force)
+		st = check_same_devices(ctl->from_backup, src, &err);
 	json_object *regions = ctl->json ? json_object_new_array() : NULL;
 	if (st == VMFS_OK && !ctl->quiet && !ctl->json)
 		printf("Backup %s: %zu regions of %s (%" PRIu64 " bytes), made by %s\n", ctl->from_backup, b.count,
