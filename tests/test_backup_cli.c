@@ -357,3 +357,22 @@ Test(backup_cli, restore_from_backup_refuses_another_volume)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 }
+
+/* A damaged source is still backed up (that is what one does before a
+ * repair), and the damage is said on stderr with its offsets. */
+Test(backup_cli, damaged_source_is_backed_up_and_said)
+{
+	char image[4096], backup[4096];
+	snprintf(image, sizeof(image), "%s", tmp_path("cut.img"));
+	snprintf(backup, sizeof(backup), "%s", tmp_path("cut.bkp"));
+	mkfixture("volume", "--lvm", "5", image, NULL);
+	cr_assert_eq(truncate(image, 3000000), 0);
+	tool_result r = run_tool("vmfs-backup", "-q", image, "-o", backup, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "offset 0x10005e"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "backed up as it is"), "%s", r.err);
+	tool_result_free(&r);
+	r = run_tool("vmfs-backup", "--verify", backup, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+}

@@ -118,6 +118,15 @@ static int backup_one(const struct backup_control *ctl, const char *path, const 
 				 : vmfs_source_open(path, &src, &err);
 	if (st == VMFS_OK && (st = vmfs_disk_analyse(src, NULL, &disk, &err)) == VMFS_OK)
 		have_disk = true;
+	/* A damaged source is backed up as it is (saving it before a repair is
+	 * the point), but the damage is said, one line per error. */
+	if (have_disk && vmfs_disk_error_count(&disk) > 0) {
+		cli_print_error_findings(prog, path, &disk.findings);
+		for (size_t i = 0; i < disk.num_devices; i++)
+			cli_print_error_findings(prog, path, &disk.devices[i]->findings);
+		fprintf(stderr, "%s: %s: %zu error(s) in its metadata: backed up as it is\n", prog, path,
+			vmfs_disk_error_count(&disk));
+	}
 	if (st == VMFS_OK)
 		st = vmfs_backup_select(src, &disk, &sel, &err);
 	vmfs_identity id;
