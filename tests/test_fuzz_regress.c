@@ -184,3 +184,34 @@ Test(fuzz_regress, pe_ending_at_2_pow_64_minus_1_terminates, .timeout = 10,
 	vmfs_device_free(dev);
 	vmfs_source_close(src);
 }
+
+/* Finding F5 (fuzz_scan, after the F1-F3 fixes): a GPT whose entry array is
+ * not a whole number of sectors (here 122 entries, 15,616 bytes) is read by
+ * libfdisk 2.38 fine, but written from a buffer of that size in whole
+ * sectors: 768 bytes past the buffer would reach the disk. Fixed behaviour:
+ * such a table is still read, but vmfs_table_render_plan refuses to write it
+ * (vmfs_ptable_gpt_unwritable). fuzz/regress/scan/gpt-array-not-whole-sectors
+ * is the harness input. */
+Test(fuzz_regress, gpt_array_of_partial_sectors_is_not_written)
+{
+	uint8_t *d = gpt_disk(122);
+	uint8_t *h = d + 512;
+	static const uint8_t zero_array[122 * 128];
+	vmfs_put_le32(h + 0x58, (uint32_t)crc32(0, zero_array, sizeof(zero_array)));
+	vmfs_put_le32(h + 0x10, 0);
+	vmfs_put_le32(h + 0x10, (uint32_t)crc32(0, h, 92));
+	vmfs_source *src;
+	vmfs_error err;
+	cr_assert_eq(vmfs_source_open_memory("partial-gpt", d, DISK_SECTORS * 512, &src, &err), VMFS_OK);
+	char why[256] = "";
+	cr_assert(!vmfs_ptable_gpt_unsafe(src, 512, why, sizeof(why)), "reading it is safe: %s", why);
+	cr_assert(vmfs_ptable_gpt_unwritable(src, 512, why, sizeof(why)));
+	cr_assert_not_null(strstr(why, "15616 bytes"), "%s", why);
+	cr_assert_not_null(strstr(why, "not a whole number"), "%s", why);
+	vmfs_ptable table;
+	cr_assert_eq(vmfs_ptable_read(src, 512, &table, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_str_eq(table.label, "gpt");
+	vmfs_ptable_free(&table);
+	vmfs_source_close(src);
+	free(d);
+}

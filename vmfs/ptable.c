@@ -43,8 +43,8 @@ unsigned vmfs_ptable_detect_sector_size(vmfs_source *src)
  * 128 bytes; ESXi writes 128 (format reference 2.2). */
 #define GPT_MAX_ARRAY_BYTES (1u << 20)
 
-static bool gpt_array_too_large(vmfs_source *src, uint64_t lba, unsigned sector_size, uint64_t *alternate,
-				char *why, size_t why_len)
+static bool gpt_array_too_large(vmfs_source *src, uint64_t lba, unsigned sector_size, bool writing,
+				uint64_t *alternate, char *why, size_t why_len)
 {
 	uint8_t h[512];
 	*alternate = 0;
@@ -60,6 +60,15 @@ static bool gpt_array_too_large(vmfs_source *src, uint64_t lba, unsigned sector_
 	*alternate = vmfs_le64(h + 0x20);
 	uint32_t count = vmfs_le32(h + 0x50), entry_size = vmfs_le32(h + 0x54);
 	uint64_t bytes = (uint64_t)count * entry_size;
+	/* libfdisk 2.38 writes the array in whole sectors from a buffer of the
+	 * announced size: a partial last sector is read past that buffer (heap
+	 * bytes would reach the disk). Reading such a table is fine. */
+	if (writing && bytes <= GPT_MAX_ARRAY_BYTES && bytes % sector_size != 0) {
+		snprintf(why, why_len, "GPT header at LBA %" PRIu64 " announces %" PRIu32 " entries of %" PRIu32
+			 " bytes (%" PRIu64 " bytes), not a whole number of %u-byte sectors: libfdisk cannot write "
+			 "such a table safely", lba, count, entry_size, bytes, sector_size);
+		return true;
+	}
 	if (bytes <= GPT_MAX_ARRAY_BYTES)
 		return false;
 	snprintf(why, why_len, "GPT header at LBA %" PRIu64 " announces %" PRIu32 " entries of %" PRIu32
@@ -68,14 +77,24 @@ static bool gpt_array_too_large(vmfs_source *src, uint64_t lba, unsigned sector_
 	return true;
 }
 
-bool vmfs_ptable_gpt_unsafe(vmfs_source *src, unsigned sector_size, char *why, size_t why_len)
+static bool gpt_headers_unsafe(vmfs_source *src, unsigned sector_size, bool writing, char *why, size_t why_len)
 {
 	if (vmfs_source_size(src) < 2ull * sector_size)
 		return false;
 	uint64_t last = vmfs_source_size(src) / sector_size - 1, alternate = 0, ignored;
-	return gpt_array_too_large(src, 1, sector_size, &alternate, why, why_len) ||
-	       (alternate && gpt_array_too_large(src, alternate, sector_size, &ignored, why, why_len)) ||
-	       gpt_array_too_large(src, last, sector_size, &ignored, why, why_len);
+	return gpt_array_too_large(src, 1, sector_size, writing, &alternate, why, why_len) ||
+	       (alternate && gpt_array_too_large(src, alternate, sector_size, writing, &ignored, why, why_len)) ||
+	       gpt_array_too_large(src, last, sector_size, writing, &ignored, why, why_len);
+}
+
+bool vmfs_ptable_gpt_unsafe(vmfs_source *src, unsigned sector_size, char *why, size_t why_len)
+{
+	return gpt_headers_unsafe(src, sector_size, false, why, why_len);
+}
+
+bool vmfs_ptable_gpt_unwritable(vmfs_source *src, unsigned sector_size, char *why, size_t why_len)
+{
+	return gpt_headers_unsafe(src, sector_size, true, why, why_len);
 }
 
 static int ask_callback(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)

@@ -56,5 +56,9 @@ void vmfs_ptable_free(vmfs_ptable *table);
  * would allocate and read all of it (up to 2^64 bytes). Such a disk is never
  * handed to libfdisk: vmfs_ptable_read reports label "none" with the message. */
 bool vmfs_ptable_gpt_unsafe(vmfs_source *src, unsigned sector_size, char *why, size_t why_len);
+/* The same, and also true when such a header's entry array is not a whole
+ * number of sectors: libfdisk 2.38 then writes past its own buffer. Checked
+ * before a table is rendered for writing. */
+bool vmfs_ptable_gpt_unwritable(vmfs_source *src, unsigned sector_size, char *why, size_t why_len);
 
 #endif

@@ -186,7 +186,7 @@ vmfs_status vmfs_table_render_plan(vmfs_source *src, const vmfs_plan *plan, vmfs
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      plan->blocked ? "the plan is blocked by a conflict" : "the plan changes nothing");
 	char why[256];
-	if (vmfs_ptable_gpt_unsafe(src, plan->sector_size, why, sizeof(why)))
+	if (vmfs_ptable_gpt_unwritable(src, plan->sector_size, why, sizeof(why)))
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_NO_OFFSET,
 				      "%s; libfdisk cannot be given this disk (wipe that header first)", why);
 	vmfs_byte_change areas[VMFS_RENDER_MAX_AREAS];
