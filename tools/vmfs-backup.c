@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *prog = "vmfs-backup";
@@ -83,17 +82,6 @@ static void manifest(const vmfs_disk *disk, char *out, size_t len)
 	else
 		snprintf(out, len, "{\"volumes\":%zu,\"truncated\":true}", disk->num_devices);
 	json_object_put(doc);
-}
-
-static void default_name(const char *dir, const char *source, char *out, size_t len)
-{
-	const char *base = strrchr(source, '/');
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, len, "%s/%s-%s.vmfsbak", dir, base ? base + 1 : source, stamp);
 }
 
 static int backup_one(const struct backup_control *ctl, const char *path, const char *output, json_object *reports)
@@ -260,8 +248,10 @@ int main(int argc, char **argv)
 		json_object *reports = ctl.json ? json_object_new_array() : NULL;
 		for (int i = optind; i < argc; i++) {
 			char name[4096];
+			char prefix[4096];
+			snprintf(prefix, sizeof(prefix), "%s/", ctl.dir ? ctl.dir : "");
 			if (ctl.dir)
-				default_name(ctl.dir, argv[i], name, sizeof(name));
+				fmt_stamped_name(prefix, argv[i], ".vmfsbak", name, sizeof(name));
 			else
 				snprintf(name, sizeof(name), "%s", ctl.output);
 			int s = backup_one(&ctl, argv[i], name, reports);

@@ -400,9 +400,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'b':
-			if (!parse_size(optarg, &value) || (value != 512 && value != 4096))
+			if (!parse_sector_size(optarg, &ctl.disk[0].sector_size))
 				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
-			ctl.disk[0].sector_size = ctl.disk[1].sector_size = (unsigned)value;
+			ctl.disk[1].sector_size = ctl.disk[0].sector_size;
 			break;
 		case 'm':
 			if (!parse_size(optarg, &value))

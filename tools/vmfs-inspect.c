@@ -163,9 +163,8 @@ int main(int argc, char **argv)
 			ctl.disk.offset = value;
 			break;
 		case 'b':
-			if (!parse_size(optarg, &value) || (value != 512 && value != 4096))
+			if (!parse_sector_size(optarg, &ctl.disk.sector_size))
 				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
-			ctl.disk.sector_size = (unsigned)value;
 			break;
 		case 'p':
 			if (!parse_size(optarg, &value))

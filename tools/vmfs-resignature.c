@@ -242,7 +242,7 @@ static void undo_path_for(const struct resign_control *ctl, const char *target, 
 			  size_t len)
 {
 	if (!ctl->undo_file) {
-		vmfs_apply_default_undo_path(prog, target, out, len);
+		fmt_stamped_name("vmfs-resignature-", target, ".undo", out, len);
 		if (targets > 1) { /* two members may share a base name */
 			size_t n = strlen(out);
 			if (n > 5 && n + 8 < len)
@@ -435,35 +435,6 @@ static int run(const struct resign_control *ctl, char *const *paths, size_t coun
 	return status;
 }
 
-static int run_undo(const struct resign_control *ctl, const char *path)
-{
-	vmfs_error err;
-	vmfs_error_clear(&err);
-	vmfs_undo_report report;
-	if (vmfs_apply_undo_file(ctl->undo, path, ctl->resign.force, &report, &err) != VMFS_OK) {
-		cli_print_error(prog, &err);
-		fprintf(stderr, "%s: %s: not restored\n", prog, path);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
-		return EXIT_ERROR;
-	}
-	if (ctl->json) {
-		json_object *doc = json_object_new_object();
-		put(doc, "tool", json_object_new_string(prog));
-		put(doc, "version", json_object_new_string(VMFS_VERSION));
-		put(doc, "undo_file", json_object_new_string(ctl->undo));
-		put(doc, "target", json_object_new_string(path));
-		put(doc, "regions", json_object_new_uint64(report.regions));
-		put(doc, "made_by", json_object_new_string(report.tool));
-		put(doc, "exit_status", json_object_new_int(EXIT_OK));
-		cli_print_json(doc);
-	} else if (!ctl->quiet) {
-		printf("Restored %zu area(s) of %s from %s (%s, %s), synced and verified.\n", report.regions, path, ctl->undo,
-		       report.tool, report.description);
-	}
-	return EXIT_OK;
-}
-
 /* A LUN is decimal, as arrays and ESXi show it (no octal, no K/M suffixes). */
 static bool parse_decimal(const char *text, uint64_t *value)
 {
@@ -555,9 +526,8 @@ int main(int argc, char **argv)
 			ctl.disk.offset = value;
 			break;
 		case 'b':
-			if (!parse_size(optarg, &value) || (value != 512 && value != 4096))
+			if (!parse_sector_size(optarg, &ctl.disk.sector_size))
 				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
-			ctl.disk.sector_size = (unsigned)value;
 			break;
 		case 'w': ctl.write = true; break;
 		case 'u': ctl.undo_file = optarg; break;
@@ -577,7 +547,7 @@ int main(int argc, char **argv)
 			return cli_usage_error(prog, "--undo takes no other operation; undo file", ctl.undo);
 		if (count != 1)
 			return cli_usage_error(prog, "--undo restores one PATH; extra operand", argv[optind + 1]);
-		status = run_undo(&ctl, argv[optind]);
+		status = cli_run_undo(prog, ctl.undo, argv[optind], ctl.resign.force, ctl.json, ctl.quiet);
 	} else {
 		if (ctl.new_identity == ctl.repoint)
 			return cli_usage_error(prog, "give one operation: --new-identity, or re-point options (--lun, --disk-id, --vendor, --model, --revision)",

@@ -291,7 +291,7 @@ static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const
 	if (ctl->undo_file)
 		snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
 	else
-		vmfs_apply_default_undo_path(prog, a->path, undo_path, sizeof(undo_path));
+		fmt_stamped_name("vmfs-restore-", a->path, ".undo", undo_path, sizeof(undo_path));
 	int status = EXIT_ERROR;
 	vmfs_status st = vmfs_apply_prepare(a, undo_path, &err);
 	if (st != VMFS_OK) {
@@ -353,24 +353,6 @@ static int write_plan(const struct restore_control *ctl, const char *path, uint6
 	}
 	plan_verify verify = { plan };
 	return apply_changes(ctl, &a, &verify, render->count);
-}
-
-/* --undo FILE PATH: put back the saved bytes, after checking that PATH is the
- * target the file was made for. */
-static int run_undo(const struct restore_control *ctl, const char *path)
-{
-	vmfs_error err;
-	vmfs_error_clear(&err);
-	vmfs_undo_report report;
-	if (vmfs_apply_undo_file(ctl->undo, path, ctl->plan.force, &report, &err) != VMFS_OK) {
-		cli_print_error(prog, &err);
-		fprintf(stderr, "%s: %s: not restored\n", prog, path);
-		return EXIT_ERROR;
-	}
-	if (!ctl->quiet)
-		printf("Restored %zu area(s) of %s from %s (%s, %s), synced and verified.\n", report.regions, path, ctl->undo,
-		       report.tool, report.description);
-	return EXIT_OK;
 }
 
 /* Images have no WWID: two LUN images of one size pass the identity check.
@@ -727,9 +709,8 @@ int main(int argc, char **argv)
 			ctl.plan.replace = (size_t)value;
 			break;
 		case 'b':
-			if (!parse_size(optarg, &value) || (value != 512 && value != 4096))
+			if (!parse_sector_size(optarg, &ctl.sector_size))
 				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
-			ctl.sector_size = (unsigned)value;
 			break;
 		default:
 			return cli_common_option(c, prog, usage);
@@ -746,7 +727,7 @@ int main(int argc, char **argv)
 		return cli_usage_error(prog, "--only needs --from-backup; value", ctl.only);
 	if (ctl.from_backup && ctl.undo)
 		return cli_usage_error(prog, "--from-backup and --undo exclude each other; backup", ctl.from_backup);
-	int status = ctl.undo ? run_undo(&ctl, argv[optind])
+	int status = ctl.undo ? cli_run_undo(prog, ctl.undo, argv[optind], ctl.plan.force, ctl.json, ctl.quiet)
 		     : ctl.from_backup ? run_from_backup(&ctl, argv[optind]) : run(&ctl, argv[optind]);
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;

@@ -16,7 +16,6 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static vmfs_status open_target(const char *path, int *fd_out, bool *block, uint64_t *size, uint32_t *sector_size,
@@ -184,17 +183,6 @@ vmfs_status vmfs_apply_close(vmfs_apply *a, vmfs_error *err)
 		st = vmfs_errno_fail(err, errno, a->path, VMFS_NO_OFFSET, "close failed");
 	a->fd = -1;
 	return st;
-}
-
-void vmfs_apply_default_undo_path(const char *tool, const char *target, char *out, size_t len)
-{
-	const char *base = strrchr(target, '/');
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, len, "%s-%s-%s.undo", tool, base ? base + 1 : target, stamp);
 }
 
 vmfs_status vmfs_apply_undo_file(const char *undo_path, const char *target_path, bool force,

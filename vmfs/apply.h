@@ -91,10 +91,6 @@ bool vmfs_apply_reread_table(vmfs_apply *a);
  * fails (a write error reported late). Safe on a closed or zeroed record. */
 vmfs_status vmfs_apply_close(vmfs_apply *a, vmfs_error *err);
 
-/* A default undo file name in the current directory:
- * "<tool>-<basename of target>-<UTC time>.undo". */
-void vmfs_apply_default_undo_path(const char *tool, const char *target, char *out, size_t len);
-
 typedef struct vmfs_undo_report {
 	char tool[33];
 	char description[129];

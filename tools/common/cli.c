@@ -1,6 +1,7 @@
 #include "tools/common/cli.h"
 
 #include "tools/common/format.h"
+#include "vmfs/apply.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -63,6 +64,35 @@ json_object *cli_error_json(const char *prog, const vmfs_error *err)
 	json_object_object_add(doc, "written", json_object_new_boolean(false));
 	json_object_object_add(doc, "exit_status", json_object_new_int(EXIT_ERROR));
 	return doc;
+}
+
+int cli_run_undo(const char *prog, const char *undo_file, const char *target, bool force, bool json, bool quiet)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	vmfs_undo_report report;
+	if (vmfs_apply_undo_file(undo_file, target, force, &report, &err) != VMFS_OK) {
+		cli_print_error(prog, &err);
+		fprintf(stderr, "%s: %s: not restored\n", prog, target);
+		if (json)
+			cli_print_json(cli_error_json(prog, &err));
+		return EXIT_ERROR;
+	}
+	if (json) {
+		json_object *doc = json_object_new_object();
+		json_object_object_add(doc, "tool", json_object_new_string(prog));
+		json_object_object_add(doc, "version", json_object_new_string(VMFS_VERSION));
+		json_object_object_add(doc, "undo_file", json_object_new_string(undo_file));
+		json_object_object_add(doc, "target", json_object_new_string(target));
+		json_object_object_add(doc, "regions", json_object_new_uint64(report.regions));
+		json_object_object_add(doc, "made_by", json_object_new_string(report.tool));
+		json_object_object_add(doc, "exit_status", json_object_new_int(EXIT_OK));
+		cli_print_json(doc);
+	} else if (!quiet) {
+		printf("Restored %zu area(s) of %s from %s (%s, %s), synced and verified.\n", report.regions, target,
+		       undo_file, report.tool, report.description);
+	}
+	return EXIT_OK;
 }
 
 void cli_print_json(json_object *doc)

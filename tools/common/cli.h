@@ -32,6 +32,10 @@ void cli_print_error_findings(const char *prog, const char *path, const vmfs_fin
  * version, error {path, offset, status, reason}, written: false,
  * exit_status 2. */
 json_object *cli_error_json(const char *prog, const vmfs_error *err);
+/* `--undo FILE PATH` of every writing tool: vmfs_apply_undo_file, then one
+ * line (or with json one document) on stdout, or the error on stderr (and
+ * its JSON document). Returns the exit status. */
+int cli_run_undo(const char *prog, const char *undo_file, const char *target, bool force, bool json, bool quiet);
 /* Prints the document to stdout (pretty, no slash escaping) and frees it. */
 void cli_print_json(json_object *doc);
 /* Flushes and closes stdout; returns false (after a message) on failure, so a

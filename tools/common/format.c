@@ -134,3 +134,24 @@ bool parse_size(const char *text, uint64_t *value)
 	*value = (uint64_t)v << shift;
 	return true;
 }
+
+bool parse_sector_size(const char *text, unsigned *value)
+{
+	uint64_t v;
+	if (!parse_size(text, &v) || (v != 512 && v != 4096))
+		return false;
+	*value = (unsigned)v;
+	return true;
+}
+
+char *fmt_stamped_name(const char *prefix, const char *source, const char *suffix, char *out, size_t len)
+{
+	const char *base = strrchr(source, '/');
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, len, "%s%s-%s%s", prefix, base ? base + 1 : source, stamp, suffix);
+	return out;
+}

@@ -25,4 +25,12 @@ char *fmt_hex(const uint8_t *bytes, size_t n, char *out, size_t len);
  * garbage, negative numbers or overflow. */
 bool parse_size(const char *text, uint64_t *value);
 
+/* A logical sector size the tools accept: 512 or 4096. */
+bool parse_sector_size(const char *text, unsigned *value);
+
+/* "<prefix><base name of source>-<UTC time as 20261124T173044Z><suffix>":
+ * the default name of a file a tool makes from a source (undo files in the
+ * current folder, backups in --dir). Returns out. */
+char *fmt_stamped_name(const char *prefix, const char *source, const char *suffix, char *out, size_t len);
+
 #endif
