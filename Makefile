@@ -21,16 +21,25 @@ BUILD       ?= build
 SAN_FLAGS   :=
 endif
 
-# The library needs blkid, uuid, fdisk and zlib; the tools add json-c.
+# The library needs blkid, uuid, fdisk, zlib and nettle; the tools add json-c.
+# pkg-config runs when a recipe first needs its answer, not when this file is
+# read: in `make deps demo` the packages only exist once `deps` has run. Each
+# answer is computed once and kept; a failure stops the build with
+# pkg-config's reason instead of compiling with an empty flag set.
 LIB_PKGS    := blkid uuid fdisk zlib nettle
 PKGS        := $(LIB_PKGS) json-c
-PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LIB_LIBS    := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null)
+pkg_config   = $(shell pkg-config $(1) 2>/dev/null)$(if $(filter 0,$(.SHELLSTATUS)),,$(error \
+               pkg-config $(1) failed: $(shell pkg-config --print-errors --exists $(PKGS) 2>&1 | head -n 3) \
+               (run `make deps` on Debian, or install the development packages of: $(PKGS))))
+PKG_CFLAGS   = $(eval PKG_CFLAGS := $$(call pkg_config,--cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS     = $(eval PKG_LIBS := $$(call pkg_config,--libs $(PKGS)))$(PKG_LIBS)
+LIB_LIBS     = $(eval LIB_LIBS := $$(call pkg_config,--libs $(LIB_PKGS)))$(LIB_LIBS)
+# `make deps TARGET...`: every compile waits for deps (also under -j).
+DEPS_FIRST  := $(filter deps,$(MAKECMDGOALS))
 
 WARN        := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS      ?= -O2 -g
-ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(SAN_FLAGS) \
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(SAN_FLAGS) \
                -I. $(PKG_CFLAGS) -DVMFS_VERSION='"$(VERSION)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 
@@ -72,7 +81,7 @@ tools: $(TOOLS)
 fixtures: $(FIX_BIN)
 tests: $(TEST_BIN) $(TOOLS) $(FIX_BIN)
 
-$(BUILD)/obj/%.o: %.c $(LIB_HDR) $(wildcard tools/common/*.h tests/support/*.h)
+$(BUILD)/obj/%.o: %.c $(LIB_HDR) $(wildcard tools/common/*.h tests/support/*.h) | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
@@ -147,7 +156,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(FUZZ_SAN) \
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $(FUZZ_SAN) \
                 -fsanitize=fuzzer-no-link -I. $(PKG_CFLAGS) -DVMFS_VERSION='"$(VERSION)"'
 FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/bin/%)
@@ -157,7 +166,7 @@ FUZZ_SEEDS   := $(FUZZ_BUILD)/seeds/.done
 
 .PHONY: fuzz fuzz-build fuzz-seeds fuzz-regress
 
-$(FUZZ_BUILD)/obj/%.o: %.c $(LIB_HDR) fuzz/common.h
+$(FUZZ_BUILD)/obj/%.o: %.c $(LIB_HDR) fuzz/common.h | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
@@ -173,7 +182,7 @@ $(FUZZ_BUILD)/bin/%: $(FUZZ_BUILD)/obj/fuzz/%.o $(FUZZ_BUILD)/obj/fuzz/common.o 
 	$(Q)$(FUZZ_CC) $(LDFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
 
 # The seed maker is a plain program on the normal library.
-$(FUZZ_MKSEED): fuzz/mkseed.c $(LIB_HDR) $(STATIC_LIB)
+$(FUZZ_MKSEED): fuzz/mkseed.c $(LIB_HDR) $(STATIC_LIB) | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATIC_LIB) $(LIB_LIBS)
