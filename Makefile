@@ -9,6 +9,7 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 CC          ?= cc
@@ -43,8 +44,11 @@ ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $
                -I. $(PKG_CFLAGS) -DVMFS_VERSION='"$(VERSION)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 
-LIB_SRC     := $(sort $(wildcard vmfs/*.c))
+# The fault-injection seam (vmfs/fault.h) is only in the test variant below.
+FAULT_SRC   := vmfs/fault.c
+LIB_SRC     := $(filter-out $(FAULT_SRC),$(sort $(wildcard vmfs/*.c)))
 LIB_HDR     := $(sort $(wildcard vmfs/*.h))
+PUBLIC_HDR  := $(filter-out vmfs/fault.h,$(LIB_HDR))
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_SRC  := $(sort $(wildcard tools/common/*.c))
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
@@ -60,6 +64,10 @@ MANPAGES    := $(sort $(wildcard man/*.[0-9]))
 STATIC_LIB  := $(BUILD)/lib/libvmfs.a
 SHARED_LIB  := $(BUILD)/lib/libvmfs.so.$(VERSION)
 COMMON_LIB  := $(BUILD)/lib/libvmfstools.a
+FAULT_BUILD := $(BUILD)/fault
+FAULT_OBJ   := $(FAULT_BUILD)/obj/vmfs/fileio.o $(FAULT_BUILD)/obj/vmfs/fault.o
+FAULT_LIB   := $(FAULT_BUILD)/lib/libvmfs-fault.a
+FAULT_TOOLS := $(TOOLS:$(BUILD)/bin/%=$(FAULT_BUILD)/bin/%)
 
 # Terse output by default; V=1 shows every command.
 ifeq ($(V),1)
@@ -79,7 +87,7 @@ all: lib tools
 lib: $(STATIC_LIB) $(SHARED_LIB)
 tools: $(TOOLS)
 fixtures: $(FIX_BIN)
-tests: $(TEST_BIN) $(TOOLS) $(FIX_BIN)
+tests: $(TEST_BIN) $(TOOLS) $(FIX_BIN) $(FAULT_TOOLS)
 
 $(BUILD)/obj/%.o: %.c $(LIB_HDR) $(wildcard tools/common/*.h tests/support/*.h) | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
@@ -113,6 +121,25 @@ $(FIX_BIN): $(FIX_SRC:%.c=$(BUILD)/obj/%.o) $(STATIC_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Test variant with the fault-injection seam (vmfs/fault.h, tests/test_fault.c):
+# only fileio.c (the seam's caller) and fault.c are compiled again, with
+# -DVMFS_FAULT_INJECTION; the tools are linked again against that library into
+# $(FAULT_BUILD)/bin. Nothing of it is installed.
+$(FAULT_BUILD)/obj/%.o: %.c $(LIB_HDR) | $(DEPS_FIRST)
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DVMFS_FAULT_INJECTION -fPIC -c $< -o $@
+
+$(FAULT_LIB): $(filter-out $(BUILD)/obj/vmfs/fileio.o,$(LIB_OBJ)) $(FAULT_OBJ)
+	@mkdir -p $(dir $@)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FAULT_BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(COMMON_LIB) $(FAULT_LIB)
+	@mkdir -p $(dir $@)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(TEST_BIN): $(TEST_OBJ) $(COMMON_LIB) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	$(call msg,LD,$@)
@@ -124,6 +151,7 @@ $(TEST_BIN): $(TEST_OBJ) $(COMMON_LIB) $(STATIC_LIB)
 CORPUS_SRC  ?= ../shared/corpus
 check: tests lint-man
 	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/run-tests.sh $(TEST_BIN)
+	@BUILD=$(BUILD) tests/completion-check.sh
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) SAN_FLAGS="$(SAN_FLAGS)" CC=$(CC) tests/install-check.sh
 
 check-sanitize:
@@ -200,14 +228,18 @@ fuzz: fuzz-build fuzz-seeds
 fuzz-regress: fuzz-build
 	@FUZZ_BUILD=$(FUZZ_BUILD) fuzz/run.sh --regress
 
+# Bash completion: one copy of completion/vmfs-tools.bash per tool name, where
+# bash-completion looks for it when the tool is first completed.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/vmfs $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/vmfs $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(COMPLETIONDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	for t in $(notdir $(TOOLS)); do install -m 644 completion/vmfs-tools.bash $(DESTDIR)$(COMPLETIONDIR)/$$t; done
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvmfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmfs.so.$(SOVERSION)
 	ln -sf libvmfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmfs.so
-	install -m 644 $(LIB_HDR) $(DESTDIR)$(INCLUDEDIR)/vmfs/
+	install -m 644 $(PUBLIC_HDR) $(DESTDIR)$(INCLUDEDIR)/vmfs/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 	    vmfs.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/vmfs.pc
 	for page in $(MANPAGES); do \
@@ -215,7 +247,7 @@ install: all
 	    install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec/; done
 
 uninstall:
-	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(COMPLETIONDIR)/$$t; done
 	rm -f $(DESTDIR)$(LIBDIR)/libvmfs.a $(DESTDIR)$(LIBDIR)/libvmfs.so $(DESTDIR)$(LIBDIR)/libvmfs.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libvmfs.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/vmfs.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/vmfs

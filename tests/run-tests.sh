@@ -12,6 +12,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vmfs-tests.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 export VMFS_TEST_BIN="$PWD/$build/bin"
+# The tools built with the fault-injection seam (Makefile, tests/test_fault.c).
+export VMFS_TEST_FAULT_BIN="$PWD/$build/fault/bin"
 export VMFS_TEST_MKFIXTURE="$PWD/$build/fixtures/mkfixture"
 export VMFS_TEST_TMP="$work/tmp"
 mkdir -p "$VMFS_TEST_TMP"

@@ -68,13 +68,21 @@ static const fault_case faults[] = {
 	{ "enospc", 100, true }, { "fsync", 0, true },  { "short", 3, true },
 };
 
+/* The tool of the fault-injection test build. */
+static const char *fault_tool(const char *tool, char *buf, size_t size)
+{
+	const char *dir = getenv("VMFS_TEST_FAULT_BIN");
+	cr_assert(dir, "VMFS_TEST_FAULT_BIN is not set (run through tests/run-tests.sh)");
+	snprintf(buf, size, "%s/%s", dir, tool);
+	return buf;
+}
+
 static tool_result run_with_fault(const operation *op, const char *target, const char *undo, const char *fault)
 {
 	const char *argv[16];
 	size_t n = 0;
 	char tool[4200];
-	snprintf(tool, sizeof(tool), "%s/%s", getenv("VMFS_TEST_BIN"), op->tool);
-	argv[n++] = tool;
+	argv[n++] = fault_tool(op->tool, tool, sizeof(tool));
 	for (size_t i = 0; op->args[i]; i++)
 		argv[n++] = strcmp(op->args[i], "@BACKUP") == 0 ? backup_file : op->args[i];
 	argv[n++] = "--undo-file";
@@ -183,7 +191,9 @@ Test(fault, backup_save)
 		char spec[4400];
 		snprintf(spec, sizeof(spec), "%s:%s", kinds[i], out);
 		setenv(VMFS_FAULT_ENV, spec, 1);
-		tool_result r = run_tool("vmfs-backup", "-q", image, "-o", out, NULL);
+		char tool[4200];
+		const char *argv[] = { fault_tool("vmfs-backup", tool, sizeof(tool)), "-q", image, "-o", out, NULL };
+		tool_result r = run_argv(argv);
 		unsetenv(VMFS_FAULT_ENV);
 		tool_result v = run_tool("vmfs-backup", "--verify", out, NULL);
 		if (r.status == 0) {
@@ -197,4 +207,31 @@ Test(fault, backup_save)
 		tool_result_free(&v);
 		tool_result_free(&r);
 	}
+}
+
+/* The installed tools do not carry the seam: with a crash armed on the
+ * target, the normal vmfs-restore writes and succeeds, while the test build
+ * of the same tool crashes as told (so the fault spec is a valid one). */
+Test(fault, normal_tools_ignore_the_seam)
+{
+	char base[4096], target[4096], undo[4096], spec[4400], tool[4200];
+	snprintf(base, sizeof(base), "%s", tmp_path("seam-base.img"));
+	snprintf(target, sizeof(target), "%s", tmp_path("seam-target.img"));
+	snprintf(undo, sizeof(undo), "%s", tmp_path("seam.undo"));
+	prepare_rebuild(base);
+	snprintf(spec, sizeof(spec), "crash:0:%s", target);
+	setenv(VMFS_FAULT_ENV, spec, 1);
+	dd_copy(base, target, "1M", "count=100000");
+	const char *faulty[] = { fault_tool("vmfs-restore", tool, sizeof(tool)), "--write", "--undo-file", undo, "-q",
+				 target, NULL };
+	tool_result r = run_argv(faulty);
+	cr_assert_eq(r.status, VMFS_FAULT_CRASH_STATUS, "the test build did not crash as told: %s", r.err);
+	tool_result_free(&r);
+	unlink(undo);
+	dd_copy(base, target, "1M", "count=100000");
+	r = run_tool("vmfs-restore", "--write", "--undo-file", undo, "-q", target, NULL);
+	unsetenv(VMFS_FAULT_ENV);
+	cr_assert_eq(r.status, 0, "the normal vmfs-restore obeyed VMFS_TEST_FAULT (exit %d): %s", r.status, r.err);
+	cr_assert(!files_equal(target, base), "the normal vmfs-restore wrote nothing");
+	tool_result_free(&r);
 }

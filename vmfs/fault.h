@@ -22,7 +22,12 @@
  * AFTER   bytes written to PATH by this process before the fault
  * PATH    the path exactly as the tool was given it (compared as a string)
  *
- * Unset, nothing changes: the seam costs one comparison per write. */
+ * Unset, nothing changes: the seam costs one comparison per write.
+ *
+ * Only test builds have the seam: the Makefile compiles fault.c and fileio.c
+ * with -DVMFS_FAULT_INJECTION into a variant of the library and tools under
+ * $(BUILD)/fault/ (tests/test_fault.c runs those). The installed library,
+ * tools and headers do not carry it (tests/install-check.sh checks). */
 #ifndef VMFS_FAULT_H
 #define VMFS_FAULT_H
 

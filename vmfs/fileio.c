@@ -3,7 +3,17 @@
  * directory that holds it, and errors that keep errno. */
 #include "vmfs/fileio.h"
 
+/* Test builds only (the Makefile's fault variant, -DVMFS_FAULT_INJECTION):
+ * every write and fsync goes through the seam of fault.h. Installed builds
+ * call pwrite and fsync directly and do not read VMFS_TEST_FAULT. */
+#ifdef VMFS_FAULT_INJECTION
 #include "vmfs/fault.h"
+#define fileio_pwrite vmfs_fault_pwrite
+#define fileio_fsync  vmfs_fault_fsync
+#else
+#define fileio_pwrite(fd, buf, len, offset, path) ((void)(path), pwrite(fd, buf, len, offset))
+#define fileio_fsync(fd, path)                    ((void)(path), fsync(fd))
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,7 +68,7 @@ vmfs_status vmfs_write_exact(int fd, const char *path, uint64_t offset, const vo
 	const uint8_t *p = buf;
 	size_t done = 0;
 	while (done < len) {
-		ssize_t n = vmfs_fault_pwrite(fd, p + done, len - done, (off_t)(offset + done), path);
+		ssize_t n = fileio_pwrite(fd, p + done, len - done, (off_t)(offset + done), path);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -73,7 +83,7 @@ vmfs_status vmfs_sync_fd(int fd, const char *path, vmfs_error *err)
 {
 	int rc;
 	do
-		rc = vmfs_fault_fsync(fd, path);
+		rc = fileio_fsync(fd, path);
 	while (rc < 0 && errno == EINTR);
 	if (rc < 0)
 		return vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "fsync failed");
