@@ -75,4 +75,13 @@ done
 make -s uninstall PREFIX=/usr DESTDIR="$dest" BUILD="$build" SANITIZE="${SANITIZE:-0}" >/dev/null
 left=$(find "$dest/usr" -type f -o -type l)
 [ -z "$left" ] || { echo "install-check: uninstall left: $left"; exit 1; }
-echo "install-check: install, build against the installed library, uninstall: ok"
+# A build where pkg-config cannot find the packages stops at once with
+# pkg-config's reason and the way out, instead of compiling with no flags.
+msg=$(PKG_CONFIG_LIBDIR="$dest/nowhere" PKG_CONFIG_PATH= make -s -C "$root" BUILD="$dest/build" lib 2>&1) &&
+	{ echo "install-check: a build without pkg-config packages succeeded"; exit 1; }
+case "$msg" in
+*"pkg-config --cflags"*"failed: Package "*"make deps"*) ;;
+*) echo "install-check: unclear error without pkg-config packages: $msg"; exit 1 ;;
+esac
+[ ! -e "$dest/build/obj" ] || { echo "install-check: objects were compiled without pkg-config flags"; exit 1; }
+echo "install-check: install, build against the installed library, uninstall, pkg-config failure: ok"
