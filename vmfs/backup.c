@@ -7,6 +7,7 @@
  * the trailer's SHA-256, every region by its own CRC32 and SHA-256. */
 #include "vmfs/backup.h"
 
+#include "vmfs/container.h"
 #include "vmfs/fileio.h"
 #include "vmfs/le.h"
 
@@ -40,17 +41,7 @@ _Static_assert(SHA256_DIGEST_SIZE == 32, "SHA-256");
 
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 
-static uint32_t crc_of(const uint8_t *p, uint64_t len)
-{
-	uint32_t crc = (uint32_t)crc32(0, Z_NULL, 0);
-	while (len > 0) {
-		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-		crc = (uint32_t)crc32(crc, p, n);
-		p += n;
-		len -= n;
-	}
-	return crc;
-}
+static uint32_t crc_of(const uint8_t *p, uint64_t len) { return vmfs_container_crc32(0, p, len); }
 
 static void sha_of(const uint8_t *p, uint64_t len, uint8_t out[32])
 {
@@ -65,62 +56,6 @@ static void sha_hex(const uint8_t *d, char out[17])
 {
 	for (int i = 0; i < 8; i++)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
-static bool is_control(unsigned char c) { return (c > 0 && c < 0x20) || c == 0x7f; }
-
-static bool sector_size_ok(uint32_t s)
-{
-	return s >= VMFS_BACKUP_MIN_SECTOR_SIZE && s <= VMFS_BACKUP_MAX_SECTOR_SIZE && (s & (s - 1)) == 0;
-}
-
-/* Index of the first byte of s[0..n) that breaks the manifest rules (UTF-8,
- * no control characters but \n and \t), or -1. */
-static long manifest_bad_at(const uint8_t *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = s[i];
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-				return (long)i;
-			i++;
-			continue;
-		}
-		size_t len;
-		uint32_t cp, min;
-		if ((c & 0xe0) == 0xc0)
-			len = 2, cp = c & 0x1f, min = 0x80;
-		else if ((c & 0xf0) == 0xe0)
-			len = 3, cp = c & 0x0f, min = 0x800;
-		else if ((c & 0xf8) == 0xf0)
-			len = 4, cp = c & 0x07, min = 0x10000;
-		else
-			return (long)i;
-		if (len > n - i)
-			return (long)i;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return (long)i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-			return (long)i;
-		i += len;
-	}
-	return -1;
-}
-
-/* Index of the first byte of a text field's content s[0..n) that is not
- * allowed, or -1. */
-static long text_bad_at(const uint8_t *s, size_t n, bool manifest)
-{
-	if (manifest)
-		return manifest_bad_at(s, n);
-	for (size_t i = 0; i < n; i++)
-		if (is_control(s[i]))
-			return (long)i;
-	return -1;
 }
 
 static bool kind_ok(const char *kind)
@@ -138,20 +73,40 @@ typedef struct text_field {
 	uint32_t off, len;
 	size_t member;     /* offsetof in vmfs_backup */
 	const char *name;
-	bool manifest;
+	vmfs_container_text_rule rule;
 } text_field;
 
+#define PLAIN VMFS_CONTAINER_TEXT_PLAIN
+#define UTF8 VMFS_CONTAINER_TEXT_UTF8
 static const text_field texts[] = {
-	{ VMFS_BACKUP_OFF_SOURCE_PATH, VMFS_BACKUP_LEN_SOURCE_PATH, offsetof(vmfs_backup, source_path), "source path", false },
-	{ VMFS_BACKUP_OFF_HOST, VMFS_BACKUP_LEN_HOST, offsetof(vmfs_backup, host), "host", false },
-	{ VMFS_BACKUP_OFF_TOOL, VMFS_BACKUP_LEN_TOOL, offsetof(vmfs_backup, tool), "tool", false },
-	{ VMFS_BACKUP_OFF_WWID, VMFS_BACKUP_LEN_WWID, offsetof(vmfs_backup, wwid), "wwid", false },
-	{ VMFS_BACKUP_OFF_SERIAL, VMFS_BACKUP_LEN_SERIAL, offsetof(vmfs_backup, serial), "serial", false },
-	{ VMFS_BACKUP_OFF_VENDOR, VMFS_BACKUP_LEN_VENDOR, offsetof(vmfs_backup, vendor), "vendor", false },
-	{ VMFS_BACKUP_OFF_MODEL, VMFS_BACKUP_LEN_MODEL, offsetof(vmfs_backup, model), "model", false },
-	{ VMFS_BACKUP_OFF_MANIFEST, VMFS_BACKUP_LEN_MANIFEST, offsetof(vmfs_backup, manifest), "manifest", true },
+	{ VMFS_BACKUP_OFF_SOURCE_PATH, VMFS_BACKUP_LEN_SOURCE_PATH, offsetof(vmfs_backup, source_path), "source path", PLAIN },
+	{ VMFS_BACKUP_OFF_HOST, VMFS_BACKUP_LEN_HOST, offsetof(vmfs_backup, host), "host", PLAIN },
+	{ VMFS_BACKUP_OFF_TOOL, VMFS_BACKUP_LEN_TOOL, offsetof(vmfs_backup, tool), "tool", PLAIN },
+	{ VMFS_BACKUP_OFF_WWID, VMFS_BACKUP_LEN_WWID, offsetof(vmfs_backup, wwid), "wwid", PLAIN },
+	{ VMFS_BACKUP_OFF_SERIAL, VMFS_BACKUP_LEN_SERIAL, offsetof(vmfs_backup, serial), "serial", PLAIN },
+	{ VMFS_BACKUP_OFF_VENDOR, VMFS_BACKUP_LEN_VENDOR, offsetof(vmfs_backup, vendor), "vendor", PLAIN },
+	{ VMFS_BACKUP_OFF_MODEL, VMFS_BACKUP_LEN_MODEL, offsetof(vmfs_backup, model), "model", PLAIN },
+	{ VMFS_BACKUP_OFF_MANIFEST, VMFS_BACKUP_LEN_MANIFEST, offsetof(vmfs_backup, manifest), "manifest", UTF8 },
 };
 #define TEXT_COUNT (sizeof(texts) / sizeof(texts[0]))
+#undef PLAIN
+#undef UTF8
+
+static const vmfs_container_format backup_format = {
+	.name = "backup file",
+	.a_name = "a backup file",
+	.version_name = "backup format",
+	.record_name = "backup record",
+	.region_name = "backup region",
+	.space = "source",
+	.magic = VMFS_BACKUP_MAGIC,
+	.end_magic = VMFS_BACKUP_END_MAGIC,
+	.version = VMFS_BACKUP_VERSION,
+	.header_size = VMFS_BACKUP_HEADER_SIZE,
+	.max_regions = VMFS_BACKUP_MAX_REGIONS,
+	.max_region_bytes = VMFS_BACKUP_MAX_REGION_BYTES,
+	.max_total_bytes = VMFS_BACKUP_MAX_TOTAL_BYTES,
+};
 
 static char *text_member(vmfs_backup *b, size_t i) { return (char *)b + texts[i].member; }
 static const char *text_cmember(const vmfs_backup *b, size_t i) { return (const char *)b + texts[i].member; }
@@ -159,26 +114,10 @@ static const char *text_cmember(const vmfs_backup *b, size_t i) { return (const 
 static vmfs_status read_exact(int fd, const char *path, uint64_t offset, void *buf, size_t len,
 			      vmfs_error *err)
 {
-	return vmfs_read_exact(fd, path, offset, buf, len, "incomplete backup file: it ends", err);
+	return vmfs_container_read(&backup_format, fd, path, offset, buf, len, err);
 }
 
 /* ---------------- the record in memory ---------------- */
-
-/* Finds two overlapping regions (returns 1 and their indexes, *a before *b),
- * none (0), or -1 when out of memory. */
-static int find_overlap(const vmfs_backup_region *regions, size_t count, size_t *a, size_t *b)
-{
-	if (count < 2)
-		return 0;
-	vmfs_span *s = malloc(count * sizeof(*s));
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < count; i++)
-		s[i] = (vmfs_span){ regions[i].offset, regions[i].offset + regions[i].length, i };
-	int found = vmfs_find_overlap(s, count, a, b);
-	free(s);
-	return found;
-}
 
 /* Checks a record before it is saved: identity, text, limits, regions. */
 static vmfs_status check_record(const vmfs_backup *b, vmfs_error *err)
@@ -187,7 +126,7 @@ static vmfs_status check_record(const vmfs_backup *b, vmfs_error *err)
 	if (b->source_size == 0 || b->source_size > INT64_MAX)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "backup record: source size %llu is not in 1..2^63-1", ull(b->source_size));
-	if (!sector_size_ok(b->sector_size))
+	if (!vmfs_container_sector_size_ok(b->sector_size))
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "backup record: sector size %u is not a power of two in 512..65536",
 				      b->sector_size);
@@ -197,50 +136,31 @@ static vmfs_status check_record(const vmfs_backup *b, vmfs_error *err)
 	for (size_t i = 0; i < TEXT_COUNT; i++) {
 		const char *s = text_cmember(b, i);
 		size_t n = strnlen(s, texts[i].len + 1);
-		long bad = n > texts[i].len ? (long)n : text_bad_at((const uint8_t *)s, n, texts[i].manifest);
+		long bad = n > texts[i].len ? (long)n : vmfs_container_text_bad_at((const uint8_t *)s, n, texts[i].rule);
 		if (bad >= 0)
 			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 					      "backup record: %s field %s at byte %ld (%s)", texts[i].name,
 					      n > texts[i].len ? "is too long" : "holds an invalid character", bad,
-					      texts[i].manifest ? "UTF-8 without control characters other than \\n and \\t"
+					      texts[i].rule == VMFS_CONTAINER_TEXT_UTF8 ? "UTF-8 without control characters other than \\n and \\t"
 								: "no control characters");
 	}
-	if (b->count == 0 || !b->regions)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET, "backup record holds no regions");
-	if (b->count > VMFS_BACKUP_MAX_REGIONS)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
-				      "backup record holds %zu regions, more than the maximum %u", b->count,
-				      VMFS_BACKUP_MAX_REGIONS);
-	uint64_t total = 0;
-	for (size_t i = 0; i < b->count; i++) {
+	for (size_t i = 0; i < b->count && b->regions; i++) {
 		const vmfs_backup_region *r = &b->regions[i];
-		if (!kind_ok(r->kind))
+		if (!kind_ok(r->kind) || !r->data)
 			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
-					      "backup region %zu: kind is not 1..32 printable ASCII bytes", i);
-		if (r->length == 0 || r->length > VMFS_BACKUP_MAX_REGION_BYTES || !r->data)
-			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
-					      "backup region %zu: length %llu is not in 1..%llu (64 MiB) or no data", i,
-					      ull(r->length), ull(VMFS_BACKUP_MAX_REGION_BYTES));
-		if (r->offset > b->source_size || r->length > b->source_size - r->offset)
-			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
-					      "backup region %zu [0x%llx, +%llu) passes the end of the source (%llu bytes)",
-					      i, ull(r->offset), ull(r->length), ull(b->source_size));
-		total += r->length;
+					      "backup region %zu: kind is not 1..32 printable ASCII bytes, or no data", i);
 	}
-	if (total > VMFS_BACKUP_MAX_TOTAL_BYTES)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
-				      "backup regions hold %llu bytes, more than the maximum %llu (1 GiB)", ull(total),
-				      ull(VMFS_BACKUP_MAX_TOTAL_BYTES));
-	size_t a, c;
-	int overlap = find_overlap(b->regions, b->count, &a, &c);
-	if (overlap < 0)
-		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
-	if (overlap)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, b->regions[c].offset,
-				      "backup region %zu [0x%llx, +%llu) overlaps region %zu [0x%llx, +%llu)", c,
-				      ull(b->regions[c].offset), ull(b->regions[c].length), a,
-				      ull(b->regions[a].offset), ull(b->regions[a].length));
-	return VMFS_OK;
+	vmfs_container_region *spans = NULL;
+	if (b->count && b->count <= VMFS_BACKUP_MAX_REGIONS && b->regions) {
+		if (!(spans = malloc(b->count * sizeof(*spans))))
+			return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+		for (size_t i = 0; i < b->count; i++)
+			spans[i] = (vmfs_container_region){ b->regions[i].offset, b->regions[i].length, VMFS_NO_OFFSET };
+	}
+	vmfs_status st = vmfs_container_check_regions(&backup_format, path, VMFS_ERR_INVALID_ARG, b->source_size,
+						      spans, b->count, 0, 0, err);
+	free(spans);
+	return st;
 }
 
 vmfs_status vmfs_backup_init(vmfs_backup *b, const vmfs_backup_source *src, vmfs_error *err)
@@ -253,7 +173,7 @@ vmfs_status vmfs_backup_init(vmfs_backup *b, const vmfs_backup_source *src, vmfs
 	if (src->size == 0 || src->size > INT64_MAX)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "source size %llu is not in 1..2^63-1", ull(src->size));
-	if (!sector_size_ok(src->sector_size))
+	if (!vmfs_container_sector_size_ok(src->sector_size))
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "sector size %u is not a power of two in 512..65536", src->sector_size);
 	if (src->kind != VMFS_BACKUP_SOURCE_FILE && src->kind != VMFS_BACKUP_SOURCE_BLOCK)
@@ -264,12 +184,12 @@ vmfs_status vmfs_backup_init(vmfs_backup *b, const vmfs_backup_source *src, vmfs
 	for (size_t i = 1; i < TEXT_COUNT; i++) {
 		const char *s = given[i] ? given[i] : "";
 		size_t n = strlen(s);
-		long bad = n > texts[i].len ? (long)texts[i].len : text_bad_at((const uint8_t *)s, n, texts[i].manifest);
+		long bad = n > texts[i].len ? (long)texts[i].len : vmfs_container_text_bad_at((const uint8_t *)s, n, texts[i].rule);
 		if (bad >= 0) {
 			vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				       "%s %s at byte %ld (%s, at most %u bytes)", texts[i].name,
 				       n > texts[i].len ? "is too long" : "holds an invalid character", bad,
-				       texts[i].manifest ? "UTF-8 without control characters other than \\n and \\t"
+				       texts[i].rule == VMFS_CONTAINER_TEXT_UTF8 ? "UTF-8 without control characters other than \\n and \\t"
 							 : "no control characters",
 				       texts[i].len);
 			memset(b, 0, sizeof(*b));
@@ -280,7 +200,7 @@ vmfs_status vmfs_backup_init(vmfs_backup *b, const vmfs_backup_source *src, vmfs
 	/* The path is informational: cut to its field, control characters masked. */
 	size_t n = strnlen(path, VMFS_BACKUP_LEN_SOURCE_PATH);
 	for (size_t i = 0; i < n; i++)
-		b->source_path[i] = is_control((unsigned char)path[i]) ? '?' : path[i];
+		b->source_path[i] = vmfs_container_is_control((unsigned char)path[i]) ? '?' : path[i];
 	b->source_size = src->size;
 	b->sector_size = src->sector_size;
 	b->source_kind = (uint32_t)src->kind;
@@ -298,14 +218,14 @@ vmfs_status vmfs_backup_add(vmfs_backup *b, const char *kind, uint32_t device, u
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
 				      "backup region at 0x%llx: kind is not 1..32 printable ASCII bytes without spaces",
 				      ull(offset));
-	if (!data || length == 0 || length > VMFS_BACKUP_MAX_REGION_BYTES)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
-				      "backup region \"%s\" at 0x%llx: length %llu is not in 1..%llu (64 MiB) (or no "
-				      "data)", kind, ull(offset), ull(length), ull(VMFS_BACKUP_MAX_REGION_BYTES));
-	if (offset > b->source_size || length > b->source_size - offset)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
-				      "backup region \"%s\" [0x%llx, +%llu) passes the end of the source (%llu bytes)",
-				      kind, ull(offset), ull(length), ull(b->source_size));
+	if (!data)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset, "backup region \"%s\" at 0x%llx: no data",
+				      kind, ull(offset));
+	vmfs_container_region span = { offset, length, VMFS_NO_OFFSET };
+	vmfs_status st = vmfs_container_check_region(&backup_format, path, VMFS_ERR_INVALID_ARG, b->source_size,
+						     b->count, &span, 0, 0, err);
+	if (st != VMFS_OK)
+		return st;
 	if (b->count >= VMFS_BACKUP_MAX_REGIONS)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
 				      "a backup holds at most %u regions", VMFS_BACKUP_MAX_REGIONS);
@@ -386,10 +306,9 @@ static void build_header(const vmfs_backup *b, uint8_t *h)
 	vmfs_put_le64(h + VMFS_BACKUP_OFF_SOURCE_SIZE, b->source_size);
 	vmfs_put_le32(h + VMFS_BACKUP_OFF_SECTOR_SIZE, b->sector_size);
 	vmfs_put_le32(h + VMFS_BACKUP_OFF_SOURCE_KIND, b->source_kind);
-	for (size_t i = 0; i < TEXT_COUNT; i++) {
-		const char *s = text_cmember(b, i);
-		memcpy(h + texts[i].off, s, strnlen(s, texts[i].len));
-	}
+	/* check_record validated every field: put_text copies it as it is. */
+	for (size_t i = 0; i < TEXT_COUNT; i++)
+		vmfs_container_put_text(h + texts[i].off, texts[i].len, text_cmember(b, i), texts[i].rule);
 	sha_of(h, VMFS_BACKUP_HEADER_SIZE, h + VMFS_BACKUP_OFF_HEADER_SHA);
 }
 
@@ -475,43 +394,23 @@ static vmfs_status write_file(int fd, const char *path, vmfs_backup *b, vmfs_err
 	return vmfs_write_exact(fd, path, pos, trailer, sizeof(trailer), err);
 }
 
+static vmfs_status write_record(int fd, const char *path, void *b, vmfs_error *err)
+{
+	return write_file(fd, path, b, err);
+}
+
 vmfs_status vmfs_backup_save(const char *path, vmfs_backup *b, vmfs_error *err)
 {
 	vmfs_error_clear(err);
 	vmfs_status st = check_record(b, err);
 	if (st != VMFS_OK)
 		return st;
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
-		int e = errno;
-		return vmfs_errno_fail(err, e, path, VMFS_NO_OFFSET, "%s",
-				e == EEXIST ? "refusing to overwrite an existing file with a backup"
-					    : "cannot create the backup file");
-	}
-	st = write_file(fd, path, b, err);
-	if (st == VMFS_OK)
-		st = vmfs_sync_fd(fd, path, err);
-	if (close(fd) != 0 && st == VMFS_OK)
-		st = vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "close failed");
-	if (st == VMFS_OK)
-		st = vmfs_sync_parent(path, err);
-	if (st != VMFS_OK)
-		unlink(path); /* ours: created exclusively above */
-	return st;
+	return vmfs_container_create(&backup_format, path, write_record, b, err);
 }
 
 /* Validates the header h (SHA field intact on return); sets *count. */
 static vmfs_status parse_header(const char *path, uint8_t *h, vmfs_backup *out, uint32_t *count, vmfs_error *err)
 {
-	uint32_t version = vmfs_le32(h + VMFS_BACKUP_OFF_VERSION);
-	if (version != VMFS_BACKUP_VERSION)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_VERSION,
-				      "unsupported backup format version %u (this library reads version %u)", version,
-				      VMFS_BACKUP_VERSION);
-	uint32_t hsize = vmfs_le32(h + VMFS_BACKUP_OFF_HEADER_SIZE);
-	if (hsize != VMFS_BACKUP_HEADER_SIZE)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_HEADER_SIZE,
-				      "header size is %u, version 1 has %u", hsize, VMFS_BACKUP_HEADER_SIZE);
 	uint8_t stored[32], computed[32];
 	memcpy(stored, h + VMFS_BACKUP_OFF_HEADER_SHA, 32);
 	memset(h + VMFS_BACKUP_OFF_HEADER_SHA, 0, 32);
@@ -533,7 +432,7 @@ static vmfs_status parse_header(const char *path, uint8_t *h, vmfs_backup *out, 
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_SOURCE_SIZE,
 				      "source size %llu is not in 1..2^63-1", ull(out->source_size));
 	out->sector_size = vmfs_le32(h + VMFS_BACKUP_OFF_SECTOR_SIZE);
-	if (!sector_size_ok(out->sector_size))
+	if (!vmfs_container_sector_size_ok(out->sector_size))
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_SECTOR_SIZE,
 				      "source sector size %u is not a power of two in 512..65536", out->sector_size);
 	out->source_kind = vmfs_le32(h + VMFS_BACKUP_OFF_SOURCE_KIND);
@@ -542,30 +441,20 @@ static vmfs_status parse_header(const char *path, uint8_t *h, vmfs_backup *out, 
 				      "source kind %u is neither 0 (file) nor 1 (block device)", out->source_kind);
 	for (size_t i = 0; i < TEXT_COUNT; i++) {
 		const uint8_t *p = h + texts[i].off;
-		size_t n = strnlen((const char *)p, texts[i].len);
-		long bad = text_bad_at(p, n, texts[i].manifest);
-		for (size_t k = n; bad < 0 && k < texts[i].len; k++)
-			if (p[k] != 0)
-				bad = (long)k;
+		long bad = vmfs_container_get_text(p, texts[i].len, texts[i].rule, text_member(out, i));
 		if (bad >= 0)
 			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, texts[i].off + (uint64_t)bad,
 					      "%s field: byte 0x%02x is %s or follows the terminating NUL", texts[i].name,
-					      p[bad], texts[i].manifest ? "not valid UTF-8 text" : "a control character");
-		memcpy(text_member(out, i), p, n);
-		text_member(out, i)[n] = 0;
+					      p[bad], texts[i].rule == VMFS_CONTAINER_TEXT_UTF8 ? "not valid UTF-8 text"
+												: "a control character");
 	}
-	for (uint32_t i = VMFS_BACKUP_OFF_RESERVED; i < VMFS_BACKUP_OFF_HEADER_SHA; i++)
-		if (h[i])
-			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, i, "reserved header byte is 0x%02x, expected 0",
-					      h[i]);
+	vmfs_status st = vmfs_container_check_zero(path, h, VMFS_BACKUP_OFF_RESERVED, VMFS_BACKUP_OFF_HEADER_SHA, 0,
+						   "reserved header byte", err);
+	if (st != VMFS_OK)
+		return st;
 	out->created = vmfs_le64(h + VMFS_BACKUP_OFF_CREATED);
 	*count = vmfs_le32(h + VMFS_BACKUP_OFF_COUNT);
-	if (*count == 0)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_COUNT, "the backup holds no regions");
-	if (*count > VMFS_BACKUP_MAX_REGIONS)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_BACKUP_OFF_COUNT,
-				      "region count %u exceeds the maximum %u", *count, VMFS_BACKUP_MAX_REGIONS);
-	return VMFS_OK;
+	return vmfs_container_check_count(&backup_format, path, *count, VMFS_BACKUP_OFF_COUNT, err);
 }
 
 /* Validates one table entry e (at file offset at) of region i, expected to
@@ -596,20 +485,19 @@ static vmfs_status parse_entry(const char *path, const uint8_t *e, uint64_t at, 
 	if (r->flags & ~VMFS_BACKUP_REGION_ZLIB)
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_FLAGS,
 				      "region %u: flags 0x%08x, only bit 0 (zlib) is defined", i, r->flags);
-	for (uint32_t j = 0; j < 4; j++)
-		if (e[VMFS_BACKUP_ENT_OFF_RESERVED1 + j])
-			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_RESERVED1 + j,
-					      "region %u: reserved byte is 0x%02x, expected 0", i,
-					      e[VMFS_BACKUP_ENT_OFF_RESERVED1 + j]);
-	for (uint32_t j = 0; j < 16; j++)
-		if (e[VMFS_BACKUP_ENT_OFF_RESERVED2 + j])
-			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_RESERVED2 + j,
-					      "region %u: reserved byte is 0x%02x, expected 0", i,
-					      e[VMFS_BACKUP_ENT_OFF_RESERVED2 + j]);
-	if (r->length == 0 || r->length > VMFS_BACKUP_MAX_REGION_BYTES)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_LENGTH,
-				      "region %u: length %llu is not in 1..%llu (the maximum is 64 MiB)", i,
-				      ull(r->length), ull(VMFS_BACKUP_MAX_REGION_BYTES));
+	char what[48];
+	snprintf(what, sizeof(what), "region %u: reserved byte", i);
+	vmfs_status st = vmfs_container_check_zero(path, e, VMFS_BACKUP_ENT_OFF_RESERVED1, VMFS_BACKUP_ENT_OFF_SHA256,
+						   at, what, err);
+	if (st == VMFS_OK)
+		st = vmfs_container_check_zero(path, e, VMFS_BACKUP_ENT_OFF_RESERVED2, VMFS_BACKUP_ENTRY_SIZE, at, what,
+					       err);
+	vmfs_container_region span = { r->offset, r->length, at };
+	if (st == VMFS_OK)
+		st = vmfs_container_check_region(&backup_format, path, VMFS_ERR_FORMAT, b->source_size, i, &span,
+						 VMFS_BACKUP_ENT_OFF_OFFSET, VMFS_BACKUP_ENT_OFF_LENGTH, err);
+	if (st != VMFS_OK)
+		return st;
 	uint64_t max_stored = r->flags & VMFS_BACKUP_REGION_ZLIB ? compressBound((uLong)r->length) : r->length;
 	uint64_t min_stored = r->flags & VMFS_BACKUP_REGION_ZLIB ? 1 : r->length;
 	if (r->stored_length < min_stored || r->stored_length > max_stored)
@@ -622,10 +510,6 @@ static vmfs_status parse_entry(const char *path, const uint8_t *e, uint64_t at, 
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_FILE_OFFSET,
 				      "region %u: data at file offset 0x%llx, expected 0x%llx (right after the %s)", i,
 				      ull(file_offset), ull(want_at), i ? "previous region's data" : "region table");
-	if (r->offset > b->source_size || r->length > b->source_size - r->offset)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, at + VMFS_BACKUP_ENT_OFF_OFFSET,
-				      "region %u [0x%llx, +%llu) passes the end of the source (%llu bytes)", i,
-				      ull(r->offset), ull(r->length), ull(b->source_size));
 	return VMFS_OK;
 }
 
@@ -671,9 +555,7 @@ static vmfs_status inflate_exact(const char *path, uint64_t at, uint32_t i, cons
 static vmfs_status incomplete(vmfs_error *err, const char *path, uint64_t file_size, uint64_t expected,
 			      const char *what)
 {
-	return vmfs_error_set(err, VMFS_ERR_TRUNCATED, path, file_size,
-			      "incomplete backup file: %llu bytes, but %s takes %llu bytes (the tool that wrote it "
-			      "did not finish)", ull(file_size), what, ull(expected));
+	return vmfs_container_incomplete(&backup_format, path, file_size, expected, what, err);
 }
 
 static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs_backup *out, vmfs_error *err)
@@ -683,15 +565,8 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 	vmfs_status st = read_exact(fd, path, 0, h, have, err);
 	if (st != VMFS_OK)
 		return st;
-	if (have >= 8 && memcmp(h, VMFS_BACKUP_MAGIC, 8) != 0) {
-		char hex[32] = "";
-		for (size_t i = 0, used = 0; i < 8; i++)
-			used += (size_t)snprintf(hex + used, sizeof(hex) - used, i ? " %02x" : "%02x", h[i]);
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, 0,
-				      "not a backup file: magic bytes %s, expected \"" VMFS_BACKUP_MAGIC "\"", hex);
-	}
-	if (have < sizeof(h))
-		return incomplete(err, path, file_size, VMFS_BACKUP_HEADER_SIZE, "the header alone");
+	if ((st = vmfs_container_check_preamble(&backup_format, path, h, have, file_size, err)) != VMFS_OK)
+		return st;
 	uint32_t count = 0;
 	if ((st = parse_header(path, h, out, &count, err)) != VMFS_OK)
 		return st;
@@ -706,6 +581,7 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 	uint8_t *table = malloc(table_len);
 	out->regions = calloc(count, sizeof(*out->regions));
 	uint8_t *stored = NULL;
+	vmfs_container_region *spans = NULL;
 	if (!table || !out->regions) {
 		st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
 		goto out;
@@ -747,34 +623,21 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 					"the data its region table announces, with the trailer,");
 		goto out;
 	}
-	if (file_size > expected) {
-		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, expected,
-				    "%llu unexpected bytes after the trailer (the file should be %llu bytes)",
-				    ull(file_size - expected), ull(expected));
-		goto out;
-	}
 	uint8_t trailer[VMFS_BACKUP_TRAILER_SIZE];
-	if ((st = read_exact(fd, path, pos, trailer, sizeof(trailer), err)) != VMFS_OK)
+	if ((st = vmfs_container_check_length(&backup_format, path, file_size, expected, "the file", err)) !=
+		    VMFS_OK ||
+	    (st = read_exact(fd, path, pos, trailer, sizeof(trailer), err)) != VMFS_OK ||
+	    (st = vmfs_container_check_end_magic(&backup_format, path, trailer, pos, err)) != VMFS_OK)
 		goto out;
-	if (memcmp(trailer, VMFS_BACKUP_END_MAGIC, 8) != 0) {
-		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos,
-				    "no trailer: expected \"" VMFS_BACKUP_END_MAGIC "\" at 0x%llx (the file is incomplete "
-				    "or damaged)", ull(pos));
-		goto out;
-	}
-	size_t a, c;
-	int overlap = find_overlap(out->regions, count, &a, &c);
-	if (overlap < 0) {
+	if (!(spans = malloc(count * sizeof(*spans)))) {
 		st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
 		goto out;
 	}
-	if (overlap) {
-		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, table_at + (uint64_t)c * VMFS_BACKUP_ENTRY_SIZE,
-				    "region %zu [0x%llx, +%llu) overlaps region %zu [0x%llx, +%llu)", c,
-				    ull(out->regions[c].offset), ull(out->regions[c].length), a,
-				    ull(out->regions[a].offset), ull(out->regions[a].length));
+	for (uint32_t i = 0; i < count; i++)
+		spans[i] = (vmfs_container_region){ out->regions[i].offset, out->regions[i].length,
+						    table_at + (uint64_t)i * VMFS_BACKUP_ENTRY_SIZE };
+	if ((st = vmfs_container_check_overlap(&backup_format, path, VMFS_ERR_FORMAT, spans, count, err)) != VMFS_OK)
 		goto out;
-	}
 
 	/* Every size is now bounded by the limits and by the file itself. */
 	struct sha256_ctx file_ctx;
@@ -837,22 +700,22 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 		goto out;
 	}
 out:
+	free(spans);
 	free(stored);
 	free(table);
 	return st;
+}
+
+static vmfs_status parse_record(int fd, const char *path, uint64_t file_size, void *out, vmfs_error *err)
+{
+	return parse_file(fd, path, file_size, out, err);
 }
 
 vmfs_status vmfs_backup_load(const char *path, vmfs_backup *out, vmfs_error *err)
 {
 	vmfs_error_clear(err);
 	memset(out, 0, sizeof(*out));
-	int fd;
-	uint64_t size;
-	vmfs_status st = vmfs_open_regular(path, "backup file", &fd, &size, err);
-	if (st != VMFS_OK)
-		return st;
-	st = parse_file(fd, path, size, out, err);
-	close(fd);
+	vmfs_status st = vmfs_container_open(&backup_format, path, parse_record, out, err);
 	if (st != VMFS_OK)
 		vmfs_backup_free(out);
 	return st;
@@ -860,14 +723,7 @@ vmfs_status vmfs_backup_load(const char *path, vmfs_backup *out, vmfs_error *err
 
 bool vmfs_backup_is_backup_file(const char *path)
 {
-	char magic[8];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool yes = pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-		   memcmp(magic, VMFS_BACKUP_MAGIC, sizeof(magic)) == 0;
-	close(fd);
-	return yes;
+	return vmfs_container_has_magic(&backup_format, path);
 }
 
 vmfs_status vmfs_backup_open_source(const char *path, vmfs_source **out, vmfs_error *err)

@@ -5,6 +5,7 @@
  * before anything is allocated from it; every byte is covered by a CRC. */
 #include "vmfs/undo.h"
 
+#include "vmfs/container.h"
 #include "vmfs/fileio.h"
 #include "vmfs/le.h"
 
@@ -35,90 +36,38 @@ _Static_assert(VMFS_UNDO_MAX_TOTAL_BYTES * 2 + 0x100000 < UINT32_MAX, "limits fi
 
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-		crc = (uint32_t)crc32(crc, p, n);
-		p += n;
-		len -= n;
-	}
-	return crc;
-}
+static const vmfs_container_format undo_format = {
+	.name = "undo file",
+	.a_name = "an undo file",
+	.version_name = "undo file format",
+	.record_name = "undo record",
+	.region_name = "undo region",
+	.space = "target",
+	.magic = VMFS_UNDO_MAGIC,
+	.end_magic = VMFS_UNDO_END_MAGIC,
+	.version = VMFS_UNDO_VERSION,
+	.header_size = VMFS_UNDO_HEADER_SIZE,
+	.max_regions = VMFS_UNDO_MAX_REGIONS,
+	.max_region_bytes = VMFS_UNDO_MAX_REGION_BYTES,
+	.max_total_bytes = VMFS_UNDO_MAX_TOTAL_BYTES,
+};
 
-static bool is_control(unsigned char c) { return (c > 0 && c < 0x20) || c == 0x7f; }
-
-static bool sector_size_ok(uint32_t s)
-{
-	return s >= VMFS_UNDO_MIN_SECTOR_SIZE && s <= VMFS_UNDO_MAX_SECTOR_SIZE && (s & (s - 1)) == 0;
-}
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t len) { return vmfs_container_crc32(crc, p, len); }
 
 /* Caller text for tool and description: fits the field, no control characters. */
 static bool text_arg_ok(const char *s, size_t width)
 {
 	size_t n = strlen(s);
-	if (n > width)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (is_control((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-static void put_text(uint8_t *p, size_t width, const char *s)
-{
-	memset(p, 0, width);
-	memcpy(p, s, strnlen(s, width));
-}
-
-/* Copies a NUL-padded text field into out (width + 1 bytes). Returns the index
- * of the first invalid byte (a control character, or a non-NUL byte after the
- * first NUL), or -1 when the field is valid. */
-static long get_text(const uint8_t *p, size_t width, char *out)
-{
-	size_t n = strnlen((const char *)p, width);
-	for (size_t i = 0; i < n; i++)
-		if (is_control(p[i]))
-			return (long)i;
-	for (size_t i = n; i < width; i++)
-		if (p[i] != 0)
-			return (long)i;
-	memcpy(out, p, n);
-	out[n] = 0;
-	return -1;
-}
-
-static void hex_bytes(const uint8_t *p, size_t n, char *out, size_t len)
-{
-	size_t used = 0;
-	out[0] = 0;
-	for (size_t i = 0; i < n && used + 4 <= len; i++)
-		used += (size_t)snprintf(out + used, len - used, i ? " %02x" : "%02x", p[i]);
+	return n <= width && vmfs_container_text_bad_at((const uint8_t *)s, n, VMFS_CONTAINER_TEXT_PLAIN) < 0;
 }
 
 static vmfs_status read_exact(int fd, const char *path, uint64_t offset, void *buf, size_t len,
 			      vmfs_error *err)
 {
-	return vmfs_read_exact(fd, path, offset, buf, len, "unexpected end of data", err);
+	return vmfs_container_read(&undo_format, fd, path, offset, buf, len, err);
 }
 
 /* ---------------- the record in memory ---------------- */
-
-/* Finds two overlapping regions (returns 1 and their indexes, *a before *b),
- * none (0), or -1 when out of memory. */
-static int find_overlap(const vmfs_undo_region *regions, size_t count, size_t *a, size_t *b)
-{
-	if (count < 2)
-		return 0;
-	vmfs_span *s = malloc(count * sizeof(*s));
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < count; i++)
-		s[i] = (vmfs_span){ regions[i].offset, regions[i].offset + regions[i].length, i };
-	int found = vmfs_find_overlap(s, count, a, b);
-	free(s);
-	return found;
-}
 
 /* Checks a record before it is saved or used on a target: identity fields,
  * limits, regions inside the target, no overlap, data present. */
@@ -128,7 +77,7 @@ static vmfs_status check_record(const vmfs_undo *u, bool need_old, vmfs_error *e
 	if (u->target_size == 0 || u->target_size > INT64_MAX)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "undo record: target size %llu is not in 1..2^63-1", ull(u->target_size));
-	if (!sector_size_ok(u->sector_size))
+	if (!vmfs_container_sector_size_ok(u->sector_size))
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "undo record: sector size %u is not a power of two in 512..65536", u->sector_size);
 	if (u->target_kind > VMFS_UNDO_TARGET_BLOCK)
@@ -137,43 +86,24 @@ static vmfs_status check_record(const vmfs_undo *u, bool need_old, vmfs_error *e
 	if (!text_arg_ok(u->tool, VMFS_UNDO_LEN_TOOL) || !text_arg_ok(u->description, VMFS_UNDO_LEN_DESCRIPTION))
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "undo record: tool name or description holds control characters");
-	if (u->count == 0 || !u->regions)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET, "undo record holds no regions");
-	if (u->count > VMFS_UNDO_MAX_REGIONS)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
-				      "undo record holds %zu regions, more than the maximum %u", u->count,
-				      VMFS_UNDO_MAX_REGIONS);
-	uint64_t total = 0;
-	for (size_t i = 0; i < u->count; i++) {
-		const vmfs_undo_region *r = &u->regions[i];
-		if (r->length == 0 || r->length > VMFS_UNDO_MAX_REGION_BYTES)
-			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
-					      "undo region %zu: length %u is not in 1..%u", i, r->length,
-					      VMFS_UNDO_MAX_REGION_BYTES);
-		if (r->offset > u->target_size || r->length > u->target_size - r->offset)
-			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
-					      "undo region %zu [0x%llx, +%u) passes the end of the target (%llu bytes)", i,
-					      ull(r->offset), r->length, ull(u->target_size));
-		if (!r->new_data || (need_old && !r->old_data))
-			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
-					      "undo region %zu has no %s bytes%s", i, r->new_data ? "old" : "new",
-					      r->new_data ? " (vmfs_undo_capture was not called)" : "");
-		total += r->length;
+	vmfs_container_region *spans = NULL;
+	if (u->count && u->count <= VMFS_UNDO_MAX_REGIONS && u->regions) {
+		for (size_t i = 0; i < u->count; i++) {
+			const vmfs_undo_region *r = &u->regions[i];
+			if (!r->new_data || (need_old && !r->old_data))
+				return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, r->offset,
+						      "undo region %zu has no %s bytes%s", i, r->new_data ? "old" : "new",
+						      r->new_data ? " (vmfs_undo_capture was not called)" : "");
+		}
+		if (!(spans = malloc(u->count * sizeof(*spans))))
+			return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+		for (size_t i = 0; i < u->count; i++)
+			spans[i] = (vmfs_container_region){ u->regions[i].offset, u->regions[i].length, VMFS_NO_OFFSET };
 	}
-	if (total > VMFS_UNDO_MAX_TOTAL_BYTES)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
-				      "undo regions hold %llu bytes, more than the maximum %llu (256 MiB)", ull(total),
-				      ull(VMFS_UNDO_MAX_TOTAL_BYTES));
-	size_t a, b;
-	int overlap = find_overlap(u->regions, u->count, &a, &b);
-	if (overlap < 0)
-		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
-	if (overlap)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, u->regions[b].offset,
-				      "undo region %zu [0x%llx, +%u) overlaps region %zu [0x%llx, +%u)", b,
-				      ull(u->regions[b].offset), u->regions[b].length, a, ull(u->regions[a].offset),
-				      u->regions[a].length);
-	return VMFS_OK;
+	vmfs_status st = vmfs_container_check_regions(&undo_format, path, VMFS_ERR_INVALID_ARG, u->target_size, spans,
+						      u->count, 0, 0, err);
+	free(spans);
+	return st;
 }
 
 vmfs_status vmfs_undo_init(vmfs_undo *undo, const char *target_path, uint64_t target_size,
@@ -186,7 +116,7 @@ vmfs_status vmfs_undo_init(vmfs_undo *undo, const char *target_path, uint64_t ta
 	if (target_size == 0 || target_size > INT64_MAX)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "target size %llu is not in 1..2^63-1", ull(target_size));
-	if (!sector_size_ok(sector_size))
+	if (!vmfs_container_sector_size_ok(sector_size))
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, VMFS_NO_OFFSET,
 				      "sector size %u is not a power of two in 512..65536", sector_size);
 	if (kind != VMFS_UNDO_TARGET_FILE && kind != VMFS_UNDO_TARGET_BLOCK)
@@ -202,7 +132,7 @@ vmfs_status vmfs_undo_init(vmfs_undo *undo, const char *target_path, uint64_t ta
 				      VMFS_UNDO_LEN_DESCRIPTION);
 	size_t n = strnlen(path, VMFS_UNDO_LEN_TARGET_PATH);
 	for (size_t i = 0; i < n; i++)
-		undo->target_path[i] = is_control((unsigned char)path[i]) ? '?' : path[i];
+		undo->target_path[i] = vmfs_container_is_control((unsigned char)path[i]) ? '?' : path[i];
 	undo->target_size = target_size;
 	undo->sector_size = sector_size;
 	undo->target_kind = (uint32_t)kind;
@@ -218,14 +148,14 @@ vmfs_status vmfs_undo_add(vmfs_undo *undo, uint64_t offset, const void *new_data
 {
 	vmfs_error_clear(err);
 	const char *path = undo->target_path;
-	if (!new_data || length == 0 || length > VMFS_UNDO_MAX_REGION_BYTES)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
-				      "undo region at 0x%llx: length %u is not in 1..%u (or no data)", ull(offset),
-				      length, VMFS_UNDO_MAX_REGION_BYTES);
-	if (offset > undo->target_size || length > undo->target_size - offset)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
-				      "undo region [0x%llx, +%u) passes the end of the target (%llu bytes)", ull(offset),
-				      length, ull(undo->target_size));
+	if (!new_data)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset, "undo region at 0x%llx: no data",
+				      ull(offset));
+	vmfs_container_region span = { offset, length, VMFS_NO_OFFSET };
+	vmfs_status st = vmfs_container_check_region(&undo_format, path, VMFS_ERR_INVALID_ARG, undo->target_size,
+						     undo->count, &span, 0, 0, err);
+	if (st != VMFS_OK)
+		return st;
 	if (undo->count >= VMFS_UNDO_MAX_REGIONS)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path, offset,
 				      "an undo record holds at most %u regions", VMFS_UNDO_MAX_REGIONS);
@@ -316,15 +246,14 @@ static void build_header(const vmfs_undo *u, uint8_t *h)
 	vmfs_put_le32(h + VMFS_UNDO_OFF_SECTOR_SIZE, u->sector_size);
 	vmfs_put_le32(h + VMFS_UNDO_OFF_TARGET_KIND, u->target_kind);
 	/* The path is informational: cut to the field, control characters masked. */
-	uint8_t *p = h + VMFS_UNDO_OFF_TARGET_PATH;
-	size_t n = strnlen(u->target_path, VMFS_UNDO_LEN_TARGET_PATH);
-	for (size_t i = 0; i < n; i++)
-		p[i] = is_control((unsigned char)u->target_path[i]) ? '?' : (uint8_t)u->target_path[i];
+	vmfs_container_put_text(h + VMFS_UNDO_OFF_TARGET_PATH, VMFS_UNDO_LEN_TARGET_PATH, u->target_path,
+				VMFS_CONTAINER_TEXT_PLAIN);
 	vmfs_put_le64(h + VMFS_UNDO_OFF_CREATED, u->created);
-	put_text(h + VMFS_UNDO_OFF_TOOL, VMFS_UNDO_LEN_TOOL, u->tool);
+	vmfs_container_put_text(h + VMFS_UNDO_OFF_TOOL, VMFS_UNDO_LEN_TOOL, u->tool, VMFS_CONTAINER_TEXT_PLAIN);
 	vmfs_put_le32(h + VMFS_UNDO_OFF_COUNT, (uint32_t)u->count);
 	vmfs_put_le64(h + VMFS_UNDO_OFF_TOTAL, total);
-	put_text(h + VMFS_UNDO_OFF_DESCRIPTION, VMFS_UNDO_LEN_DESCRIPTION, u->description);
+	vmfs_container_put_text(h + VMFS_UNDO_OFF_DESCRIPTION, VMFS_UNDO_LEN_DESCRIPTION, u->description,
+				VMFS_CONTAINER_TEXT_PLAIN);
 	vmfs_put_le32(h + VMFS_UNDO_OFF_HEADER_CRC, crc_update(0, h, VMFS_UNDO_HEADER_SIZE));
 }
 
@@ -360,44 +289,24 @@ static vmfs_status write_file(int fd, const char *path, const vmfs_undo *u, vmfs
 	return vmfs_write_exact(fd, path, pos, trailer, sizeof(trailer), err);
 }
 
+static vmfs_status write_record(int fd, const char *path, void *u, vmfs_error *err)
+{
+	return write_file(fd, path, u, err);
+}
+
 vmfs_status vmfs_undo_save(const char *path, const vmfs_undo *undo, vmfs_error *err)
 {
 	vmfs_error_clear(err);
 	vmfs_status st = check_record(undo, true, err);
 	if (st != VMFS_OK)
 		return st;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
-		int e = errno;
-		return vmfs_errno_fail(err, e, path, VMFS_NO_OFFSET, "%s",
-				e == EEXIST ? "refusing to overwrite an existing file with an undo file"
-					    : "cannot create the undo file");
-	}
-	st = write_file(fd, path, undo, err);
-	if (st == VMFS_OK)
-		st = vmfs_sync_fd(fd, path, err);
-	if (close(fd) != 0 && st == VMFS_OK)
-		st = vmfs_errno_fail(err, errno, path, VMFS_NO_OFFSET, "close failed");
-	if (st == VMFS_OK)
-		st = vmfs_sync_parent(path, err);
-	if (st != VMFS_OK)
-		unlink(path); /* ours: created exclusively above */
-	return st;
+	return vmfs_container_create(&undo_format, path, write_record, (void *)(uintptr_t)undo, err);
 }
 
 /* Validates the header (read into h, CRC field intact on return). */
 static vmfs_status parse_header(const char *path, uint8_t *h, uint64_t file_size, vmfs_undo *out,
 				uint32_t *count, uint64_t *total, vmfs_error *err)
 {
-	uint32_t version = vmfs_le32(h + VMFS_UNDO_OFF_VERSION);
-	if (version != VMFS_UNDO_VERSION)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_UNDO_OFF_VERSION,
-				      "unsupported undo file format version %u (this library reads version %u)", version,
-				      VMFS_UNDO_VERSION);
-	uint32_t hsize = vmfs_le32(h + VMFS_UNDO_OFF_HEADER_SIZE);
-	if (hsize != VMFS_UNDO_HEADER_SIZE)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_UNDO_OFF_HEADER_SIZE,
-				      "header size is %u, version 1 has %u", hsize, VMFS_UNDO_HEADER_SIZE);
 	uint32_t stored = vmfs_le32(h + VMFS_UNDO_OFF_HEADER_CRC);
 	vmfs_put_le32(h + VMFS_UNDO_OFF_HEADER_CRC, 0);
 	uint32_t computed = crc_update(0, h, VMFS_UNDO_HEADER_SIZE);
@@ -412,7 +321,7 @@ static vmfs_status parse_header(const char *path, uint8_t *h, uint64_t file_size
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_UNDO_OFF_TARGET_SIZE,
 				      "target size %llu is not in 1..2^63-1", ull(out->target_size));
 	out->sector_size = vmfs_le32(h + VMFS_UNDO_OFF_SECTOR_SIZE);
-	if (!sector_size_ok(out->sector_size))
+	if (!vmfs_container_sector_size_ok(out->sector_size))
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_UNDO_OFF_SECTOR_SIZE,
 				      "target sector size %u is not a power of two in 512..65536", out->sector_size);
 	out->target_kind = vmfs_le32(h + VMFS_UNDO_OFF_TARGET_KIND);
@@ -429,26 +338,23 @@ static vmfs_status parse_header(const char *path, uint8_t *h, uint64_t file_size
 	};
 	char *dest[] = { out->target_path, out->tool, out->description };
 	for (size_t i = 0; i < 3; i++) {
-		long bad = get_text(h + texts[i].off, texts[i].len, dest[i]);
+		long bad = vmfs_container_get_text(h + texts[i].off, texts[i].len, VMFS_CONTAINER_TEXT_PLAIN, dest[i]);
 		if (bad >= 0)
 			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, texts[i].off + (uint64_t)bad,
 					      "%s field: byte 0x%02x is a control character or follows the "
 					      "terminating NUL", texts[i].name, h[texts[i].off + (size_t)bad]);
 	}
 	out->created = vmfs_le64(h + VMFS_UNDO_OFF_CREATED);
-	for (uint32_t i = VMFS_UNDO_OFF_RESERVED1; i < VMFS_UNDO_OFF_RESERVED1 + 4; i++)
-		if (h[i])
-			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, i, "reserved header byte is 0x%02x, not 0", h[i]);
-	for (uint32_t i = VMFS_UNDO_OFF_RESERVED2; i < VMFS_UNDO_OFF_HEADER_CRC; i++)
-		if (h[i])
-			return vmfs_error_set(err, VMFS_ERR_FORMAT, path, i, "reserved header byte is 0x%02x, not 0", h[i]);
-
+	vmfs_status st = vmfs_container_check_zero(path, h, VMFS_UNDO_OFF_RESERVED1, VMFS_UNDO_OFF_RESERVED1 + 4, 0,
+						   "reserved header byte", err);
+	if (st == VMFS_OK)
+		st = vmfs_container_check_zero(path, h, VMFS_UNDO_OFF_RESERVED2, VMFS_UNDO_OFF_HEADER_CRC, 0,
+					       "reserved header byte", err);
 	*count = vmfs_le32(h + VMFS_UNDO_OFF_COUNT);
-	if (*count == 0)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_UNDO_OFF_COUNT, "the undo file holds no regions");
-	if (*count > VMFS_UNDO_MAX_REGIONS)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_UNDO_OFF_COUNT,
-				      "region count %u exceeds the maximum %u", *count, VMFS_UNDO_MAX_REGIONS);
+	if (st == VMFS_OK)
+		st = vmfs_container_check_count(&undo_format, path, *count, VMFS_UNDO_OFF_COUNT, err);
+	if (st != VMFS_OK)
+		return st;
 	*total = vmfs_le64(h + VMFS_UNDO_OFF_TOTAL);
 	if (*total > VMFS_UNDO_MAX_TOTAL_BYTES)
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_UNDO_OFF_TOTAL,
@@ -460,35 +366,21 @@ static vmfs_status parse_header(const char *path, uint8_t *h, uint64_t file_size
 				      ull(*total), *count);
 	uint64_t expected = VMFS_UNDO_HEADER_SIZE + (uint64_t)*count * VMFS_UNDO_REGION_HEAD_SIZE + 2 * *total +
 			    VMFS_UNDO_TRAILER_SIZE;
-	if (file_size < expected)
-		return vmfs_error_set(err, VMFS_ERR_TRUNCATED, path, file_size,
-				      "incomplete undo file: %llu bytes, but its header announces %u regions of %llu "
-				      "bytes in all, which take %llu bytes with the trailer (the tool that wrote it did "
-				      "not finish)", ull(file_size), *count, ull(*total), ull(expected));
-	if (file_size > expected)
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, expected,
-				      "%llu unexpected bytes after the trailer (the file should be %llu bytes)",
-				      ull(file_size - expected), ull(expected));
-	return VMFS_OK;
+	char what[96];
+	snprintf(what, sizeof(what), "the header's %u regions of %llu bytes in all, with the trailer,", *count,
+		 ull(*total));
+	return vmfs_container_check_length(&undo_format, path, file_size, expected, what, err);
 }
 
 static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs_undo *out, vmfs_error *err)
 {
 	uint8_t h[VMFS_UNDO_HEADER_SIZE] = { 0 };
-	char hex[32];
 	size_t have = file_size < sizeof(h) ? (size_t)file_size : sizeof(h);
 	vmfs_status st = read_exact(fd, path, 0, h, have, err);
 	if (st != VMFS_OK)
 		return st;
-	if (have >= 8 && memcmp(h, VMFS_UNDO_MAGIC, 8) != 0) {
-		hex_bytes(h, 8, hex, sizeof(hex));
-		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, 0,
-				      "not an undo file: magic bytes %s, expected \"" VMFS_UNDO_MAGIC "\"", hex);
-	}
-	if (have < sizeof(h))
-		return vmfs_error_set(err, VMFS_ERR_TRUNCATED, path, file_size,
-				      "incomplete undo file: %llu bytes, shorter than its %u-byte header (the tool "
-				      "that wrote it did not finish)", ull(file_size), VMFS_UNDO_HEADER_SIZE);
+	if ((st = vmfs_container_check_preamble(&undo_format, path, h, have, file_size, err)) != VMFS_OK)
+		return st;
 	uint32_t count = 0;
 	uint64_t total = 0;
 	st = parse_header(path, h, file_size, out, &count, &total, err);
@@ -497,9 +389,9 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 
 	/* count <= 4096 and the file holds every byte announced: allocations are bounded. */
 	out->regions = calloc(count, sizeof(*out->regions));
-	uint64_t *record_at = calloc(count, sizeof(*record_at));
-	if (!out->regions || !record_at) {
-		free(record_at);
+	vmfs_container_region *spans = calloc(count, sizeof(*spans));
+	if (!out->regions || !spans) {
+		free(spans);
 		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
 	}
 	out->capacity = count;
@@ -507,31 +399,23 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 	uint64_t pos = sizeof(h), sum = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		uint8_t rec[VMFS_UNDO_REGION_HEAD_SIZE];
-		record_at[i] = pos;
 		if ((st = read_exact(fd, path, pos, rec, sizeof(rec), err)) != VMFS_OK)
 			goto out;
 		uint64_t offset = vmfs_le64(rec + VMFS_UNDO_REG_OFF_OFFSET);
 		uint32_t length = vmfs_le32(rec + VMFS_UNDO_REG_OFF_LENGTH);
 		uint32_t old_crc = vmfs_le32(rec + VMFS_UNDO_REG_OFF_OLD_CRC);
 		uint32_t new_crc = vmfs_le32(rec + VMFS_UNDO_REG_OFF_NEW_CRC);
-		if (length == 0 || length > VMFS_UNDO_MAX_REGION_BYTES) {
-			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos + VMFS_UNDO_REG_OFF_LENGTH,
-					    "region %u: length %u is not in 1..%u (the maximum is 64 MiB)", i, length,
-					    VMFS_UNDO_MAX_REGION_BYTES);
+		vmfs_container_region span = { offset, length, pos };
+		if ((st = vmfs_container_check_region(&undo_format, path, VMFS_ERR_FORMAT, out->target_size, i, &span,
+						      VMFS_UNDO_REG_OFF_OFFSET, VMFS_UNDO_REG_OFF_LENGTH, err)) != VMFS_OK)
 			goto out;
-		}
 		if (length > total - sum) {
 			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos + VMFS_UNDO_REG_OFF_LENGTH,
 					    "region %u: length %u brings the regions past the header's total of %llu "
 					    "bytes", i, length, ull(total));
 			goto out;
 		}
-		if (offset > out->target_size || length > out->target_size - offset) {
-			st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos + VMFS_UNDO_REG_OFF_OFFSET,
-					    "region %u [0x%llx, +%u) passes the end of the target (%llu bytes)", i,
-					    ull(offset), length, ull(out->target_size));
-			goto out;
-		}
+		spans[i] = span;
 		vmfs_undo_region *r = &out->regions[out->count++];
 		r->offset = offset;
 		r->length = length;
@@ -575,13 +459,8 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 	uint8_t trailer[VMFS_UNDO_TRAILER_SIZE];
 	if ((st = read_exact(fd, path, pos, trailer, sizeof(trailer), err)) != VMFS_OK)
 		goto out;
-	if (memcmp(trailer, VMFS_UNDO_END_MAGIC, 8) != 0) {
-		hex_bytes(trailer, 8, hex, sizeof(hex));
-		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos,
-				    "no trailer: magic bytes %s, expected \"" VMFS_UNDO_END_MAGIC "\" (the file is "
-				    "incomplete or damaged)", hex);
+	if ((st = vmfs_container_check_end_magic(&undo_format, path, trailer, pos, err)) != VMFS_OK)
 		goto out;
-	}
 	uint32_t stored = vmfs_le32(trailer + 8);
 	if (stored != crc) {
 		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, pos + 8,
@@ -589,31 +468,22 @@ static vmfs_status parse_file(int fd, const char *path, uint64_t file_size, vmfs
 				    "is damaged)", stored, ull(pos - 1), crc);
 		goto out;
 	}
-	size_t a, b;
-	int overlap = find_overlap(out->regions, out->count, &a, &b);
-	if (overlap < 0)
-		st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
-	else if (overlap)
-		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, record_at[b],
-				    "region %zu [0x%llx, +%u) overlaps region %zu [0x%llx, +%u)", b,
-				    ull(out->regions[b].offset), out->regions[b].length, a,
-				    ull(out->regions[a].offset), out->regions[a].length);
+	st = vmfs_container_check_overlap(&undo_format, path, VMFS_ERR_FORMAT, spans, out->count, err);
 out:
-	free(record_at);
+	free(spans);
 	return st;
+}
+
+static vmfs_status parse_record(int fd, const char *path, uint64_t file_size, void *out, vmfs_error *err)
+{
+	return parse_file(fd, path, file_size, out, err);
 }
 
 vmfs_status vmfs_undo_load(const char *path, vmfs_undo *out, vmfs_error *err)
 {
 	vmfs_error_clear(err);
 	memset(out, 0, sizeof(*out));
-	int fd;
-	uint64_t size;
-	vmfs_status st = vmfs_open_regular(path, "undo file", &fd, &size, err);
-	if (st != VMFS_OK)
-		return st;
-	st = parse_file(fd, path, size, out, err);
-	close(fd);
+	vmfs_status st = vmfs_container_open(&undo_format, path, parse_record, out, err);
 	if (st != VMFS_OK)
 		vmfs_undo_free(out);
 	return st;
