@@ -2,10 +2,12 @@
  * at every sector; validation of candidates (format reference 2.4). */
 #include "tests/support/support.h"
 #include "vmfs/le.h"
+#include "vmfs/ptable.h"
 #include "vmfs/scan.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static vmfs_scan_result *scan(const char *path, bool deep)
@@ -128,4 +130,47 @@ Test(scan, corpus_vmfs5_table_gone)
 	cr_assert_eq(r->hits[0].device->lvm.total_bytes, 1044481ull * 512);
 	cr_assert_str_eq(r->hits[0].device->fs.label, "VMFS5 Test");
 	vmfs_scan_result_free(r);
+}
+
+/* A deep scan over many blocks of dense data, on a source whose table was
+ * read first (libblkid, behind libfdisk, turns readahead off on the
+ * descriptor; the scan turns it back on): a header in the last sector of a
+ * read block, a source that ends in the middle of a block, and every byte
+ * read exactly once. */
+Test(scan, deep_over_dense_blocks_after_the_table_was_read)
+{
+	const char *vol = tmp_path("dense-vol.img");
+	const char *disk = tmp_path("dense.img");
+	mkfixture("volume", "--lvm", "5", "--size", "600M", "--label", "dense", vol, NULL);
+	const size_t size = (48u << 20) + 3 * 512; /* more than the read-ahead window */
+	/* The header (partition + 1 MiB) lands in the last sector of the third block. */
+	const uint64_t start = 2ull * VMFS_SCAN_BLOCK + VMFS_SCAN_BLOCK - 512 - (1u << 20);
+	uint8_t *bytes = malloc(size);
+	cr_assert_not_null(bytes);
+	fill_pattern(bytes, size, 11);
+	read_file_at(vol, 0, bytes + start, 40u << 20); /* the volume's metadata, zeros included */
+	write_whole_file(disk, bytes, size);
+	free(bytes);
+
+	vmfs_source *src;
+	vmfs_error err;
+	cr_assert_eq(vmfs_source_open(disk, &src, &err), VMFS_OK, "%s", err.reason);
+	vmfs_ptable table;
+	vmfs_ptable_read(src, 512, &table, &err);
+	vmfs_ptable_free(&table);
+	static vmfs_scan_result r;
+	vmfs_scan_options options = { .deep = true };
+	cr_assert_eq(vmfs_scan(src, &options, &r, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(r.count, 1);
+	cr_assert_eq(r.hits[0].partition_offset, start);
+	cr_assert_eq((r.hits[0].header_offset + 512) % VMFS_SCAN_BLOCK, 0, "the last sector of a block");
+	cr_assert_str_eq(r.hits[0].device->fs.label, "dense");
+	cr_assert_eq(r.bytes_read, size);
+	cr_assert_eq(r.data_bytes, size);
+	vmfs_scan_result_free(&r);
+	/* Reads after the scan work as before. */
+	uint8_t h[4];
+	cr_assert_eq(vmfs_source_read(src, start + (1u << 20), h, 4, &err), VMFS_OK);
+	cr_assert_eq(vmfs_le32(h), VMFS_LVM_MAGIC);
+	vmfs_source_close(src);
 }

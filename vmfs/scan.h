@@ -19,7 +19,8 @@
 #include <stdint.h>
 
 #define VMFS_SCAN_MAX_HITS      256u
-#define VMFS_SCAN_BLOCK         (4u << 20)  /* deep-scan read size */
+#define VMFS_SCAN_BLOCK         (1u << 20)  /* deep-scan read size (stays in the CPU cache) */
+#define VMFS_SCAN_AHEAD         (16u << 20) /* deep scan: bytes asked for ahead of the reads */
 
 typedef struct vmfs_scan_options {
 	bool deep;                  /* every sector-aligned offset, not only the usual starts */
