@@ -49,18 +49,52 @@ Test(scan, probe_finds_vmfs3_at_sector_128_and_a_second_volume)
 	vmfs_scan_result_free(r);
 }
 
-/* A partition start on no usual boundary: only the deep scan sees it. */
+/* A partition start on no 1 MiB boundary, past the first 64 MiB and behind
+ * no volume: only the deep scan sees it. */
 Test(scan, deep_finds_unaligned_start)
 {
 	const char *disk = tmp_path("odd.img");
-	mkfixture("disk", "--table", "none", "--disk-size", "1G", "--vol", "lvm=5,start=3001,label=odd", disk, NULL);
+	mkfixture("disk", "--table", "none", "--disk-size", "1G", "--vol", "lvm=5,start=300001,size=300M,label=odd", disk,
+		  NULL);
 	vmfs_scan_result *r = scan(disk, false);
-	cr_assert_eq(r->count, 0, "probe mode must not look at sector 3001");
+	cr_assert_eq(r->count, 0, "probe mode must not look at sector 300001");
 	r = scan(disk, true);
 	cr_assert_eq(r->count, 1);
-	cr_assert_eq(r->hits[0].partition_offset, 3001ull * 512);
+	cr_assert_eq(r->hits[0].partition_offset, 300001ull * 512);
 	cr_assert_str_eq(r->hits[0].device->fs.label, "odd");
 	cr_assert_eq(r->bytes_read, r->data_bytes, "deep mode reads the data once, and only the data");
+	vmfs_scan_result_free(r);
+}
+
+/* Starts older tools and arrays used (sector 63, 64) and 2048 + 1 MiB
+ * (sector 4096): all in the first 64 MiB, found by the probe. */
+Test(scan, probe_finds_starts_63_64_4096)
+{
+	static const char *const starts[] = { "63", "64", "4096" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *disk = tmp_path("start.img");
+		char vol[64];
+		snprintf(vol, sizeof(vol), "lvm=5,start=%s,size=300M,label=s%s", starts[i], starts[i]);
+		mkfixture("disk", "--table", "none", "--disk-size", "1G", "--vol", vol, disk, NULL);
+		vmfs_scan_result *r = scan(disk, false);
+		cr_assert_eq(r->count, 1, "start %s: %zu hits", starts[i], r->count);
+		cr_assert_eq(r->hits[0].partition_offset, strtoull(starts[i], NULL, 10) * 512);
+		vmfs_scan_result_free(r);
+	}
+}
+
+/* A second volume starting at an odd sector within 64 MiB of the end of the
+ * first: found through the window behind the first. */
+Test(scan, probe_finds_neighbour_behind_a_volume)
+{
+	const char *disk = tmp_path("behind.img");
+	/* First: sectors 2048 .. 2048 + 400 MiB; second 10 MiB + 7 sectors behind it. */
+	mkfixture("disk", "--table", "none", "--disk-size", "1G", "--vol", "lvm=6,start=2048,size=400M,label=a", "--vol",
+		  "lvm=5,start=841735,size=300M,label=b", disk, NULL);
+	vmfs_scan_result *r = scan(disk, false);
+	cr_assert_eq(r->count, 2, "%zu hits", r->count);
+	cr_assert_eq(r->hits[1].partition_offset, 841735ull * 512);
+	cr_assert_str_eq(r->hits[1].device->fs.label, "b");
 	vmfs_scan_result_free(r);
 }
 

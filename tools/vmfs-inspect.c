@@ -4,11 +4,12 @@
 #include "tools/common/format.h"
 #include "tools/common/report.h"
 #include "vmfs/backup.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover.h"
 #include "vmfs/ident.h"
 #include "vmfs/source.h"
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,62 +74,168 @@ static int inspect_ident(const struct inspect_control *ctl, const char *text, js
 	return EXIT_OK;
 }
 
-/* Inspects one path; returns its exit status and, for --json, its report. */
-static int inspect_path(const struct inspect_control *ctl, const char *path, json_object **json_out)
+static json_object *open_error_json(const char *path, const vmfs_error *err)
 {
-	vmfs_source *src = NULL;
+	json_object *o = json_object_new_object();
+	json_object *e = json_object_new_object();
+	json_object *errors = json_object_new_array();
+	json_object_object_add(e, "path", json_object_new_string(path));
+	json_object_object_add(e, "offset", err->offset == VMFS_NO_OFFSET ? NULL : json_object_new_uint64(err->offset));
+	json_object_object_add(e, "message", json_object_new_string(err->reason));
+	json_object_array_add(errors, e);
+	json_object_object_add(o, "source", NULL);
+	json_object_object_add(o, "errors", errors);
+	json_object_object_add(o, "exit_status", json_object_new_int(EXIT_ERROR));
+	return o;
+}
+
+/* The status of one analysed source. */
+static int disk_status(const vmfs_disk *disk)
+{
+	if (vmfs_disk_error_count(disk) > 0 || !disk->recognised)
+		return EXIT_ERROR;
+	return disk->num_devices == 0 ? EXIT_NOTHING : EXIT_OK;
+}
+
+/* The logical volumes assembled across every source given (format
+ * reference 4.4), for text and JSON. */
+static json_object *volumes_json(const vmfs_discovery *d)
+{
+	json_object *list = json_object_new_array();
+	char uuid[VMFS_UUID_TEXT_LEN + 1];
+	for (size_t v = 0; v < d->num_volumes; v++) {
+		const vmfs_lv *lv = &d->volumes[v];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "lv_uuid", json_object_new_string(vmfs_uuid_format(&lv->lv_uuid, uuid)));
+		json_object_object_add(o, "snap_id", json_object_new_uint64(lv->snap_id));
+		json_object_object_add(o, "num_devs", json_object_new_uint64(lv->num_devs));
+		json_object_object_add(o, "present", json_object_new_uint64(lv->present));
+		json_object_object_add(o, "missing", json_object_new_uint64(lv->missing));
+		json_object_object_add(o, "duplicated", json_object_new_uint64(lv->duplicated));
+		json_object_object_add(o, "complete", json_object_new_boolean(lv->complete));
+		json_object *members = json_object_new_array();
+		for (size_t m = 0; m < lv->num_members; m++) {
+			const vmfs_device *dev = d->disks[lv->members[m].source].devices[lv->members[m].device];
+			json_object *mo = json_object_new_object();
+			json_object_object_add(mo, "path", json_object_new_string(vmfs_source_path(d->sources[lv->members[m].source])));
+			json_object_object_add(mo, "offset", json_object_new_uint64(dev->offset));
+			json_object_object_add(mo, "device_uuid", json_object_new_string(vmfs_uuid_format(&dev->lvm.device_uuid, uuid)));
+			json_object_object_add(mo, "first_pe", json_object_new_uint64(dev->primary->entry.first_pe));
+			json_object_object_add(mo, "last_pe", json_object_new_uint64(dev->primary->entry.last_pe));
+			json_object_object_add(mo, "duplicate", json_object_new_boolean(lv->members[m].duplicate));
+			json_object_array_add(members, mo);
+		}
+		json_object_object_add(o, "members", members);
+		json_object_array_add(list, o);
+	}
+	return list;
+}
+
+static void volumes_text(const vmfs_discovery *d)
+{
+	char uuid[VMFS_UUID_TEXT_LEN + 1], safe[600];
+	printf("\nLogical volumes (assembled across the %zu source(s) given): %zu\n", d->count, d->num_volumes);
+	for (size_t v = 0; v < d->num_volumes; v++) {
+		const vmfs_lv *lv = &d->volumes[v];
+		printf("  LV %s snap %" PRIu32 ": %" PRIu32 " device(s), %zu present, %zu missing%s%s\n",
+		       vmfs_uuid_format(&lv->lv_uuid, uuid), lv->snap_id, lv->num_devs, lv->present, lv->missing,
+		       lv->duplicated ? ", copies of one device found" : "", lv->complete ? " (complete)" : " (incomplete)");
+		for (size_t m = 0; m < lv->num_members; m++) {
+			const vmfs_device *dev = d->disks[lv->members[m].source].devices[lv->members[m].device];
+			printf("    device %s in %s at 0x%" PRIx64 ", PEs %" PRIu64 "..%" PRIu64 "%s\n",
+			       vmfs_uuid_format(&dev->lvm.device_uuid, uuid),
+			       fmt_safe_text(vmfs_source_path(d->sources[lv->members[m].source]), safe, sizeof(safe)),
+			       dev->offset, dev->primary->entry.first_pe, dev->primary->entry.last_pe,
+			       lv->members[m].duplicate ? " (duplicate device UUID)" : "");
+		}
+	}
+}
+
+/* Inspects every path together: one discovery over all the sources that
+ * open (the members of a spanned volume are assembled across them). */
+static int inspect_paths(const struct inspect_control *ctl, char *const *paths, size_t count)
+{
+	vmfs_source *sources[VMFS_DISCOVER_MAX_SOURCES] = { NULL };
+	const char *names[VMFS_DISCOVER_MAX_SOURCES];
+	json_object *reports = ctl->json ? json_object_new_array() : NULL;
+	size_t n = 0;
+	int status = EXIT_OK;
+	for (size_t i = 0; i < count; i++) {
+		vmfs_error err;
+		vmfs_error_clear(&err);
+		vmfs_source *src = NULL;
+		/* A vmfs-backup file reads like the source it was taken from. */
+		vmfs_status st = vmfs_backup_is_backup_file(paths[i]) ? vmfs_backup_open_source(paths[i], &src, &err)
+								       : vmfs_source_open(paths[i], &src, &err);
+		if (st == VMFS_OK && n >= VMFS_DISCOVER_MAX_SOURCES) {
+			vmfs_source_close(src);
+			st = vmfs_error_set(&err, VMFS_ERR_INVALID_ARG, paths[i], VMFS_NO_OFFSET,
+					    "more than %u sources given", VMFS_DISCOVER_MAX_SOURCES);
+		}
+		if (st != VMFS_OK) {
+			cli_print_error(prog, &err);
+			status = EXIT_ERROR;
+			if (reports)
+				json_object_array_add(reports, open_error_json(paths[i], &err));
+			continue;
+		}
+		if (ctl->disk.sector_size)
+			vmfs_source_set_sector_size(src, ctl->disk.sector_size);
+		names[n] = paths[i];
+		sources[n++] = src;
+	}
+	vmfs_discovery d;
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	*json_out = NULL;
-	/* A vmfs-backup file reads like the source it was taken from. */
-	vmfs_status st = vmfs_backup_is_backup_file(path) ? vmfs_backup_open_source(path, &src, &err)
-							   : vmfs_source_open(path, &src, &err);
-	if (st == VMFS_OK && ctl->disk.sector_size)
-		vmfs_source_set_sector_size(src, ctl->disk.sector_size);
-	vmfs_disk disk;
-	if (st == VMFS_OK)
-		st = vmfs_disk_analyse(src, &ctl->disk, &disk, &err);
-	if (st != VMFS_OK) {
+	bool have = n > 0;
+	if (have && vmfs_discover(sources, n, &ctl->disk, &d, &err) != VMFS_OK) {
 		cli_print_error(prog, &err);
-		if (ctl->json) {
-			json_object *o = json_object_new_object();
-			json_object *e = json_object_new_object();
-			json_object *errors = json_object_new_array();
-			json_object_object_add(e, "path", json_object_new_string(path));
-			json_object_object_add(e, "offset", err.offset == VMFS_NO_OFFSET ? NULL : json_object_new_uint64(err.offset));
-			json_object_object_add(e, "message", json_object_new_string(err.reason));
-			json_object_array_add(errors, e);
-			json_object_object_add(o, "source", NULL);
-			json_object_object_add(o, "errors", errors);
-			json_object_object_add(o, "exit_status", json_object_new_int(EXIT_ERROR));
-			*json_out = o;
-		}
-		vmfs_source_close(src);
-		return EXIT_ERROR;
-	}
-
-	int status = EXIT_OK;
-	if (vmfs_disk_error_count(&disk) > 0 || !disk.recognised)
+		if (reports)
+			json_object_array_add(reports, open_error_json(vmfs_source_path(sources[0]), &err));
 		status = EXIT_ERROR;
-	else if (disk.num_devices == 0)
-		status = EXIT_NOTHING;
-
-	if (ctl->json) {
-		json_object *o = report_json(src, &disk);
-		json_object_object_add(o, "errors", json_object_new_array());
-		json_object_object_add(o, "exit_status", json_object_new_int(status));
-		*json_out = o;
-	} else if (!ctl->quiet) {
-		report_text(stdout, src, &disk, &ctl->report);
+		have = false;
 	}
-	cli_print_error_findings(prog, path, &disk.findings);
-	for (size_t i = 0; i < disk.num_devices; i++)
-		cli_print_error_findings(prog, path, &disk.devices[i]->findings);
-	if (status == EXIT_NOTHING)
-		fprintf(stderr, "%s: %s: no VMFS volume found (partition table: %s, %zu partitions)\n", prog, path,
-			disk.table.label, disk.table.count);
-	vmfs_disk_free(&disk);
-	vmfs_source_close(src);
+	for (size_t i = 0; have && i < n; i++) {
+		const vmfs_disk *disk = &d.disks[i];
+		int s = disk_status(disk);
+		status = s > status ? s : status;
+		if (reports) {
+			json_object *o = report_json(sources[i], disk);
+			json_object_object_add(o, "errors", json_object_new_array());
+			json_object_object_add(o, "exit_status", json_object_new_int(s));
+			json_object_array_add(reports, o);
+		} else if (!ctl->quiet) {
+			if (i > 0)
+				putchar('\n');
+			report_text(stdout, sources[i], disk, &ctl->report);
+		}
+		cli_print_error_findings(prog, names[i], &disk->findings);
+		for (size_t k = 0; k < disk->num_devices; k++)
+			cli_print_error_findings(prog, names[i], &disk->devices[k]->findings);
+		if (s == EXIT_NOTHING)
+			fprintf(stderr, "%s: %s: no VMFS volume found (partition table: %s, %zu partitions)\n", prog, names[i],
+				disk->table.label, disk->table.count);
+	}
+	if (have && !reports && !ctl->quiet && d.num_volumes)
+		volumes_text(&d);
+	if (reports) {
+		json_object *doc;
+		if (count == 1) {
+			doc = json_object_get(json_object_array_get_idx(reports, 0));
+			json_object_put(reports);
+		} else {
+			doc = json_object_new_object();
+			json_object_object_add(doc, "reports", reports);
+		}
+		json_object_object_add(doc, "tool", json_object_new_string(prog));
+		json_object_object_add(doc, "version", json_object_new_string(VMFS_VERSION));
+		json_object_object_add(doc, "logical_volumes", have ? volumes_json(&d) : json_object_new_array());
+		cli_print_json(doc);
+	}
+	if (have)
+		vmfs_discovery_free(&d);
+	for (size_t i = 0; i < n; i++)
+		vmfs_source_close(sources[i]);
 	return status;
 }
 
@@ -196,30 +303,7 @@ int main(int argc, char **argv)
 			cli_print_json(doc);
 		}
 	} else {
-		json_object *reports = ctl.json ? json_object_new_array() : NULL;
-		for (int i = optind; i < argc; i++) {
-			json_object *report = NULL;
-			if (!ctl.json && !ctl.quiet && i > optind)
-				putchar('\n');
-			int s = inspect_path(&ctl, argv[i], &report);
-			status = s > status ? s : status;
-			if (report) {
-				json_object_object_add(report, "tool", json_object_new_string(prog));
-				json_object_object_add(report, "version", json_object_new_string(VMFS_VERSION));
-				json_object_array_add(reports, report);
-			}
-		}
-		if (reports && count == 1) {
-			json_object *only = json_object_get(json_object_array_get_idx(reports, 0));
-			json_object_put(reports);
-			cli_print_json(only);
-		} else if (reports) {
-			json_object *doc = json_object_new_object();
-			json_object_object_add(doc, "tool", json_object_new_string(prog));
-			json_object_object_add(doc, "version", json_object_new_string(VMFS_VERSION));
-			json_object_object_add(doc, "reports", reports);
-			cli_print_json(doc);
-		}
+		status = inspect_paths(&ctl, argv + optind, (size_t)count);
 	}
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;

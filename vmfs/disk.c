@@ -1,17 +1,28 @@
 #include "vmfs/disk.h"
 
 #include "vmfs/le.h"
+#include "vmfs/plan.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #define HEX "0x%" PRIx64
 
-/* Partition starts ESX and ESXi use (format reference 1 and 2): sector 128
- * (ESX 3.x MBR) and 1 MiB (sector 2048 of 512, sector 256 of 4096). */
-static const uint64_t usual_starts[] = { 128 * 512, 2048 * 512 };
+const char *vmfs_found_state_name(vmfs_found_state state)
+{
+	switch (state) {
+	case VMFS_FOUND_PRESENT: return "present";
+	case VMFS_FOUND_NOT_IN_TABLE: return "not-in-table";
+	case VMFS_FOUND_STALE: return "stale";
+	case VMFS_FOUND_OVERLAPPING: return "overlapping";
+	case VMFS_FOUND_CONFLICTING: return "conflicting";
+	case VMFS_FOUND_UNFIT: return "unfit";
+	}
+	return "unknown";
+}
 
 static void add_device(vmfs_disk *disk, vmfs_device *dev)
 {
@@ -89,12 +100,21 @@ static vmfs_status examine_partitions(vmfs_source *src, vmfs_disk *disk, vmfs_er
 	return VMFS_OK;
 }
 
-/* Looks for a device starting at `offset` that the partition table does not
- * describe. */
+static int device_cmp(const void *x, const void *y)
+{
+	const vmfs_device *a = *(vmfs_device *const *)x, *b = *(vmfs_device *const *)y;
+	return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Devices in the order of their starts, whether an entry or the scan gave them. */
+static void sort_devices(vmfs_disk *disk)
+{
+	qsort(disk->devices, disk->num_devices, sizeof(disk->devices[0]), device_cmp);
+}
+
+/* Looks for a device starting at `offset` (--offset). */
 static vmfs_status probe_at(vmfs_source *src, vmfs_disk *disk, uint64_t offset, vmfs_error *err)
 {
-	if (have_device_at(disk, offset))
-		return VMFS_OK;
 	vmfs_device *dev = NULL;
 	vmfs_error probe_err;
 	vmfs_status st = vmfs_device_read(src, offset, 0, &dev, &probe_err);
@@ -105,23 +125,37 @@ static vmfs_status probe_at(vmfs_source *src, vmfs_disk *disk, uint64_t offset, 
 			*err = probe_err;
 		return st;
 	}
-	const vmfs_partition *inside = partition_containing(disk, offset + VMFS_LVM_HEADER_OFFSET);
-	if (offset == 0 && disk->table.count == 0) {
-		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_INFO, "partition-image", dev->header_offset,
-				  "the source starts at a VMFS partition (LVM header at 1 MiB): a partition or volume image");
-	} else if (inside) {
-		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "stale-header", dev->header_offset,
-				  "LVM header at " HEX " lies inside partition %zu, which does not start at " HEX
-				  ": a stale header of an earlier volume, or a wrong partition start",
-				  dev->header_offset, inside->number, offset);
-	} else {
-		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "not-in-partition-table", dev->header_offset,
-				  "VMFS device at " HEX " (sector %" PRIu64 ") has no partition table entry: "
-				  "the entry was deleted or the table lost; vmfs-restore can rebuild it",
-				  offset, offset / disk->table.sector_size);
-	}
 	add_device(disk, dev);
 	return VMFS_OK;
+}
+
+/* The lost-volume scan (format reference 2.4): every device it finds that no
+ * partition entry already gave is added. */
+static vmfs_status scan_source(vmfs_source *src, const vmfs_disk_options *options, vmfs_disk *disk, vmfs_error *err)
+{
+	vmfs_scan_result *scan = calloc(1, sizeof(*scan));
+	if (!scan)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET, "out of memory");
+	vmfs_scan_options so = { .deep = options->deep, .alignment = options->deep ? disk->table.sector_size : 0,
+				 .progress = options->progress, .progress_context = options->progress_context };
+	vmfs_status st = vmfs_scan(src, &so, scan, err);
+	if (st == VMFS_OK) {
+		disk->scanned = true;
+		disk->deep = options->deep;
+		disk->scan_candidates = scan->candidates;
+		disk->scan_bytes_read = scan->bytes_read;
+		disk->data_bytes = scan->data_bytes;
+		disk->scan_dropped = scan->hits_dropped;
+		for (size_t i = 0; i < scan->count; i++) {
+			if (have_device_at(disk, scan->hits[i].device->offset))
+				continue;
+			add_device(disk, scan->hits[i].device);
+			scan->hits[i].device = NULL; /* owned by the disk now */
+		}
+		vmfs_scan_result_free(scan);
+	}
+	free(scan);
+	return st;
 }
 
 static vmfs_status probe_lv_image(vmfs_source *src, vmfs_disk *disk, uint64_t offset, vmfs_error *err)
@@ -138,33 +172,6 @@ static vmfs_status probe_lv_image(vmfs_source *src, vmfs_disk *disk, uint64_t of
 	}
 	add_device(disk, dev);
 	return VMFS_OK;
-}
-
-/* Spanned volumes (section 4.4): which members of each LV are present here. */
-static void check_members(vmfs_disk *disk)
-{
-	for (size_t i = 0; i < disk->num_devices; i++) {
-		vmfs_device *dev = disk->devices[i];
-		if (!dev->primary || dev->primary->entry.num_devs <= 1 ||
-		    dev->primary->entry.num_devs > VMFS_LVM_SD_ENTRIES)
-			continue;
-		const vmfs_volume_entry *v = &dev->primary->entry;
-		uint32_t present = 0;
-		for (size_t j = 0; j < disk->num_devices; j++) {
-			const vmfs_device *other = disk->devices[j];
-			if (other->primary && vmfs_uuid_equal(&other->primary->entry.lv_uuid, &v->lv_uuid) &&
-			    other->primary->entry.snap_id == v->snap_id)
-				present++;
-		}
-		if (present < v->num_devs) {
-			char uuid[VMFS_UUID_TEXT_LEN + 1];
-			vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "spanned-volume-incomplete",
-					  dev->primary->entry_offset + VMFS_VOL_OFF_NUM_DEVS,
-					  "volume %s spans %" PRIu32 " devices; %" PRIu32 " of them are in this source, the "
-					  "others must be read from their own disks",
-					  vmfs_uuid_format(&v->lv_uuid, uuid), v->num_devs, present);
-		}
-	}
 }
 
 /* A partition image cut from a disk may run on to the end of that disk and
@@ -222,6 +229,137 @@ static void describe_nothing(vmfs_source *src, vmfs_disk *disk)
 			  VMFS_LVM_MAGIC, lvm_text, VMFS_FS_MAGIC, fs_text);
 }
 
+/* Nothing found by the probe: say what the deep scan would cost here. */
+static void suggest_deep(vmfs_source *src, vmfs_disk *disk)
+{
+	if (!disk->scanned || disk->deep)
+		return;
+	uint64_t bytes = disk->data_bytes;
+	double seconds = (double)bytes / (double)VMFS_DISK_DEEP_ASSUMED_BPS;
+	char size[32];
+	if (bytes >= (1ull << 30))
+		snprintf(size, sizeof(size), "%.1f GiB", (double)bytes / (double)(1ull << 30));
+	else
+		snprintf(size, sizeof(size), "%.1f MiB", (double)bytes / (double)(1ull << 20));
+	vmfs_findings_add(&disk->findings, VMFS_SEVERITY_INFO, "deep-scan-possible", VMFS_NO_OFFSET,
+			  "the probe scan looked at every sector of the first 64 MiB and at every 1 MiB boundary of "
+			  "%s and found no VMFS volume; --deep looks at every sector: it reads %s of data (%" PRIu64
+			  " bytes), about %.0f s at %llu MB/s", vmfs_source_path(src), size, bytes, seconds < 1 ? 1 : seconds,
+			  VMFS_DISK_DEEP_ASSUMED_BPS / 1000000ull);
+}
+
+/* An image without a table (format reference 3.1): the LVM header's
+ * diskBlockSize tells the sector size the volume was made on; a disagreement
+ * with the sector size in use is a finding. */
+static void settle_sector_size(vmfs_source *src, const vmfs_disk_options *options, vmfs_disk *disk)
+{
+	if (!options->sector_size && vmfs_source_kind_of(src) != VMFS_SOURCE_BLOCK &&
+	    strcmp(disk->table.label, "none") == 0 && disk->table.sector_size == 512) {
+		for (size_t i = 0; i < disk->num_devices; i++) {
+			const vmfs_device *dev = disk->devices[i];
+			if (dev->has_lvm && dev->lvm.disk_block_size == 4096 && dev->offset % 4096 == 0) {
+				disk->table.sector_size = 4096;
+				disk->sector_size_from_header = true;
+				vmfs_source_set_sector_size(src, 4096);
+				vmfs_findings_add(&disk->findings, VMFS_SEVERITY_INFO, "sector-size-from-header",
+						  dev->header_offset + VMFS_LVM_OFF_DISK_BLOCK_SIZE,
+						  "no partition table: 4096-byte sectors, as the LVM header at 0x%" PRIx64
+						  " says (diskBlockSize 4096); --sector-size overrides", dev->header_offset);
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < disk->num_devices; i++) {
+		vmfs_device *dev = disk->devices[i];
+		if (!dev->has_lvm || dev->lvm.disk_block_size == disk->table.sector_size ||
+		    (dev->lvm.disk_block_size != 512 && dev->lvm.disk_block_size != 4096))
+			continue;
+		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "sector-size-mismatch",
+				  dev->header_offset + VMFS_LVM_OFF_DISK_BLOCK_SIZE,
+				  "the LVM header says diskBlockSize %" PRIu32 ", the source is read with %u-byte sectors%s",
+				  dev->lvm.disk_block_size, disk->table.sector_size,
+				  options->sector_size ? " (--sector-size)" : "; --sector-size sets it");
+	}
+}
+
+/* The state of every device against the table, computed by the restore
+ * plan with its default options (keep the table, add what is missing): the
+ * same states and reasons vmfs-restore prints. */
+static vmfs_status classify(vmfs_source *src, const vmfs_disk_options *options, vmfs_disk *disk, vmfs_error *err)
+{
+	const vmfs_device *lvm_devices[VMFS_DISK_MAX_DEVICES];
+	size_t index[VMFS_DISK_MAX_DEVICES], n = 0;
+	for (size_t i = 0; i < disk->num_devices; i++) {
+		vmfs_found *f = &disk->found[i];
+		const vmfs_device *dev = disk->devices[i];
+		memset(f, 0, sizeof(*f));
+		f->state = VMFS_FOUND_PRESENT;
+		if (options->has_offset)
+			snprintf(f->reason, sizeof(f->reason), "the device at the offset given (--offset)");
+		else if (!dev->has_lvm)
+			snprintf(f->reason, sizeof(f->reason), "a logical volume image: file-system descriptor at 0x%" PRIx64,
+				 dev->fs_offset);
+		else if (dev->offset == 0 && disk->table.count == 0)
+			snprintf(f->reason, sizeof(f->reason), "the source starts at the VMFS partition: a partition image");
+		else if (n < VMFS_SCAN_MAX_HITS) {
+			index[n] = i;
+			lvm_devices[n++] = dev;
+		}
+	}
+	if (n == 0)
+		return VMFS_OK;
+	vmfs_plan *plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET, "out of memory");
+	vmfs_status st = vmfs_plan_make_devices(src, &disk->table, lvm_devices, n, NULL, plan, err);
+	for (size_t k = 0; st == VMFS_OK && k < plan->count; k++) {
+		const vmfs_plan_entry *e = &plan->entries[k];
+		vmfs_found *f = &disk->found[index[k]];
+		vmfs_device *dev = disk->devices[index[k]];
+		snprintf(f->reason, sizeof(f->reason), "%s", e->reason);
+		f->number = e->number;
+		f->other = e->other;
+		switch (e->state) {
+		case VMFS_PLAN_PRESENT: f->state = VMFS_FOUND_PRESENT; break;
+		case VMFS_PLAN_ADD:
+		case VMFS_PLAN_REPLACE:
+			f->state = VMFS_FOUND_NOT_IN_TABLE;
+			if (!f->reason[0])
+				snprintf(f->reason, sizeof(f->reason), "no partition entry; a rebuild adds it as partition %zu "
+					 "(sectors %" PRIu64 "..%" PRIu64 ")", e->number, e->start, e->start + e->size - 1);
+			break;
+		case VMFS_PLAN_STALE: f->state = VMFS_FOUND_STALE; break;
+		case VMFS_PLAN_UNFIT: f->state = VMFS_FOUND_UNFIT; break;
+		case VMFS_PLAN_CONFLICT: {
+			bool vmfs_entry = false;
+			for (size_t p = 0; p < disk->table.count; p++)
+				if (disk->table.parts[p].number == e->other)
+					vmfs_entry = disk->table.parts[p].vmfs;
+			f->state = vmfs_entry ? VMFS_FOUND_OVERLAPPING : VMFS_FOUND_CONFLICTING;
+			break;
+		}
+		}
+		if (dev->in_partition_table)
+			continue;
+		/* Devices the table does not give: say so, with the state. */
+		const vmfs_partition *inside = partition_containing(disk, dev->header_offset);
+		if (inside)
+			vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "stale-header", dev->header_offset,
+					  "LVM header at " HEX " lies inside partition %zu, which does not start at " HEX
+					  ": a stale header of an earlier volume, or a wrong partition start (%s: %s)",
+					  dev->header_offset, inside->number, dev->offset, vmfs_found_state_name(f->state),
+					  f->reason);
+		else
+			vmfs_findings_add(&dev->findings, VMFS_SEVERITY_WARNING, "not-in-partition-table", dev->header_offset,
+					  "VMFS device at " HEX " (sector %" PRIu64 ") has no partition table entry (%s: %s)%s",
+					  dev->offset, dev->offset / disk->table.sector_size, vmfs_found_state_name(f->state),
+					  f->reason, f->state == VMFS_FOUND_NOT_IN_TABLE ?
+					  "; the entry was deleted or the table lost: vmfs-restore can rebuild it" : "");
+	}
+	free(plan);
+	return st;
+}
+
 vmfs_status vmfs_disk_analyse(vmfs_source *src, const vmfs_disk_options *options, vmfs_disk *out,
 			      vmfs_error *err)
 {
@@ -260,9 +398,7 @@ vmfs_status vmfs_disk_analyse(vmfs_source *src, const vmfs_disk_options *options
 		if (st == VMFS_OK)
 			st = examine_partitions(src, out, err);
 		if (st == VMFS_OK)
-			st = probe_at(src, out, 0, err);
-		for (size_t i = 0; st == VMFS_OK && i < sizeof(usual_starts) / sizeof(usual_starts[0]); i++)
-			st = probe_at(src, out, usual_starts[i], err);
+			st = scan_source(src, options, out, err);
 		if (st == VMFS_OK && out->num_devices == 0 && out->table.count == 0)
 			st = probe_lv_image(src, out, 0, err);
 		for (size_t i = 0; i < out->table.message_count; i++)
@@ -270,12 +406,24 @@ vmfs_status vmfs_disk_analyse(vmfs_source *src, const vmfs_disk_options *options
 					  VMFS_NO_OFFSET, "libfdisk: %s", out->table.messages[i]);
 		if (st == VMFS_OK && out->num_devices == 0 && strcmp(out->table.label, "none") == 0)
 			describe_nothing(src, out);
+		if (st == VMFS_OK && out->num_devices == 0)
+			suggest_deep(src, out);
+		if (st == VMFS_OK)
+			settle_sector_size(src, options, out);
+	}
+	if (st == VMFS_OK) {
+		sort_devices(out);
+		st = classify(src, options, out, err);
 	}
 	if (st != VMFS_OK) {
 		vmfs_disk_free(out);
 		return st;
 	}
-	check_members(out);
+	for (size_t i = 0; !options->has_offset && i < out->num_devices; i++)
+		if (out->devices[i]->has_lvm && out->devices[i]->offset == 0 && out->table.count == 0)
+			vmfs_findings_add(&out->devices[i]->findings, VMFS_SEVERITY_INFO, "partition-image",
+					  out->devices[i]->header_offset, "the source starts at a VMFS partition (LVM header at "
+					  "1 MiB): a partition or volume image");
 	if (!options->has_offset && out->table.count == 0)
 		for (size_t i = 0; i < out->num_devices; i++)
 			check_trailing_gpt(src, out, out->devices[i]);

@@ -49,8 +49,8 @@ static bool newer(const vmfs_device *a, const vmfs_device *b)
 	return a->lvm.generation > b->lvm.generation;
 }
 
-static void choose_label(const vmfs_ptable *current, const vmfs_scan_result *scan, const vmfs_plan_options *options,
-			 uint64_t disk_bytes, vmfs_plan *out)
+static void choose_label(const vmfs_ptable *current, const vmfs_device *const *devices, size_t count,
+			 const vmfs_plan_options *options, uint64_t disk_bytes, vmfs_plan *out)
 {
 	bool have = strcmp(current->label, "dos") == 0 || strcmp(current->label, "gpt") == 0;
 	if (options->table) {
@@ -66,9 +66,9 @@ static void choose_label(const vmfs_ptable *current, const vmfs_scan_result *sca
 		return;
 	}
 	/* No table: what ESXi would have written (2.4 step 3). */
-	bool vmfs3_only = scan->count > 0;
-	for (size_t i = 0; i < scan->count; i++)
-		vmfs3_only &= scan->hits[i].device->lvm.major == 3;
+	bool vmfs3_only = count > 0;
+	for (size_t i = 0; i < count; i++)
+		vmfs3_only &= devices[i]->lvm.major == 3;
 	out->new_label = true;
 	if (vmfs3_only && disk_bytes <= TWO_TIB) {
 		snprintf(out->label, sizeof(out->label), "dos");
@@ -83,6 +83,17 @@ static void choose_label(const vmfs_ptable *current, const vmfs_scan_result *sca
 vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, const vmfs_scan_result *scan,
 			   const vmfs_plan_options *options, vmfs_plan *out, vmfs_error *err)
 {
+	const vmfs_device *devices[VMFS_SCAN_MAX_HITS];
+	size_t count = 0;
+	for (size_t i = 0; i < scan->count && i < VMFS_SCAN_MAX_HITS; i++)
+		devices[count++] = scan->hits[i].device;
+	return vmfs_plan_make_devices(src, current, devices, count, options, out, err);
+}
+
+vmfs_status vmfs_plan_make_devices(const vmfs_source *src, const vmfs_ptable *current,
+				   const vmfs_device *const *devices, size_t count, const vmfs_plan_options *options,
+				   vmfs_plan *out, vmfs_error *err)
+{
 	static const vmfs_plan_options defaults = { 0 };
 	if (!options)
 		options = &defaults;
@@ -95,7 +106,9 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 				      "--replace needs --force");
 	out->sector_size = current->sector_size ? current->sector_size : 512;
 	out->disk_sectors = vmfs_source_size(src) / out->sector_size;
-	choose_label(current, scan, options, vmfs_source_size(src), out);
+	if (count > VMFS_SCAN_MAX_HITS)
+		count = VMFS_SCAN_MAX_HITS;
+	choose_label(current, devices, count, options, vmfs_source_size(src), out);
 	const bool keep_entries = !out->new_label;
 	const bool gpt = strcmp(out->label, "gpt") == 0;
 	/* Usable range: GPT keeps its first/last usable LBAs (34 .. n-34 for a new
@@ -114,8 +127,8 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 			if (current->parts[i].number >= next_number)
 				next_number = current->parts[i].number + 1;
 
-	for (size_t i = 0; i < scan->count && out->count < VMFS_SCAN_MAX_HITS; i++) {
-		const vmfs_device *dev = scan->hits[i].device;
+	for (size_t i = 0; i < count && out->count < VMFS_SCAN_MAX_HITS; i++) {
+		const vmfs_device *dev = devices[i];
 		vmfs_plan_entry *e = &out->entries[out->count++];
 		e->device = dev;
 		e->start = dev->offset / out->sector_size;
@@ -130,8 +143,8 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 		if (bytes != dev->lvm.total_bytes)
 			snprintf(e->reason, sizeof(e->reason), "PE table reaches past totalBytes: length from the extents");
 		/* Stale: overlaps a newer volume found by the scan. */
-		for (size_t j = 0; j < scan->count; j++) {
-			const vmfs_device *other = scan->hits[j].device;
+		for (size_t j = 0; j < count; j++) {
+			const vmfs_device *other = devices[j];
 			if (other == dev || !overlaps(dev->offset, bytes, other->offset, device_bytes(other)) || !newer(other, dev))
 				continue;
 			e->state = VMFS_PLAN_STALE;

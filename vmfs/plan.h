@@ -53,6 +53,12 @@ typedef struct vmfs_plan {
 /* Builds the plan. Fails only on invalid options (VMFS_ERR_INVALID_ARG). */
 vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, const vmfs_scan_result *scan,
 			   const vmfs_plan_options *options, vmfs_plan *out, vmfs_error *err);
+/* The same over a list of decoded devices with LVM headers (the discovery
+ * layer's, vmfs/discover.h); the entries follow their order. At most
+ * VMFS_SCAN_MAX_HITS devices are planned. */
+vmfs_status vmfs_plan_make_devices(const vmfs_source *src, const vmfs_ptable *current,
+				   const vmfs_device *const *devices, size_t count, const vmfs_plan_options *options,
+				   vmfs_plan *out, vmfs_error *err);
 const char *vmfs_plan_state_name(vmfs_plan_state state);
 
 #endif

@@ -52,42 +52,94 @@ typedef struct candidates {
 	bool dropped;
 } candidates;
 
+/* Header offsets are remembered once, whichever pass met them first (the
+ * windows and the 1 MiB boundaries overlap). The list is bounded. */
 static void remember(candidates *c, uint64_t offset)
 {
-	if (c->count && c->offsets[c->count - 1] == offset)
-		return;
+	for (size_t i = 0; i < c->count; i++)
+		if (c->offsets[i] == offset)
+			return;
 	if (c->count < VMFS_SCAN_MAX_HITS)
 		c->offsets[c->count++] = offset;
 	else
 		c->dropped = true;
 }
 
-/* Probe mode: headers at 1 MiB + every 1 MiB boundary, and at 1 MiB + sector
- * 128 (ESX 3.x MBR start), where data exists. */
-static vmfs_status probe(vmfs_source *src, vmfs_scan_result *out, candidates *found, vmfs_error *err)
+static int cmp_u64(const void *x, const void *y)
 {
-	uint64_t start, end, pos = 0;
-	uint8_t header[VMFS_LVM_HEADER_DEFINED];
-	while (next_data(src, pos, &start, &end)) {
-		out->data_bytes += end - start;
-		/* The ESX 3.x start only matters in the first extent that reaches it. */
-		const uint64_t esx3 = 128 * 512 + VMFS_LVM_HEADER_OFFSET;
-		uint64_t h = start <= MIB ? MIB : (start + MIB - 1) / MIB * MIB;
-		if (esx3 >= start && esx3 < end && esx3 < h)
-			h = esx3;
-		while (h < end) {
-			out->candidates++;
-			if (vmfs_source_contains(src, h, sizeof(header))) {
-				vmfs_status st = vmfs_source_read(src, h, header, sizeof(header), err);
-				if (st != VMFS_OK)
-					return st;
-				out->bytes_read += sizeof(header);
-				if (vmfs_scan_header_plausible(header, sizeof(header)))
-					remember(found, h);
-				else if (vmfs_le32(header) == VMFS_LVM_MAGIC)
-					out->rejected++;
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Probe windows (format reference 2.4): partition starts at every
+ * sector-aligned offset of the first 64 MiB (older tools and arrays used
+ * starts such as sector 63 or 64) and of the 64 MiB after the end of each
+ * volume found (a neighbour placed right behind it). Their headers lie 1 MiB
+ * further on. */
+#define PROBE_WINDOW (64 * MIB)
+#define PROBE_MAX_WINDOWS (VMFS_SCAN_MAX_HITS + 1u)
+
+typedef struct probe_state {
+	vmfs_source *src;
+	vmfs_scan_result *out;
+	candidates *found;
+	uint8_t *block;               /* VMFS_SCAN_BLOCK bytes */
+	uint64_t done_start[PROBE_MAX_WINDOWS], done_end[PROBE_MAX_WINDOWS];
+	size_t windows;
+} probe_state;
+
+/* Looks at every 512-byte-aligned header offset in [from, to) where the
+ * source holds data, reading it in large sequential blocks. */
+static vmfs_status probe_window(probe_state *p, uint64_t from, uint64_t to, vmfs_error *err)
+{
+	uint64_t size = vmfs_source_size(p->src);
+	if (to > size)
+		to = size;
+	for (size_t i = 0; i < p->windows; i++) {
+		/* Trim what an earlier window covered already (windows are added in
+		 * increasing order of their start). */
+		if (from >= p->done_start[i] && from < p->done_end[i])
+			from = p->done_end[i];
+	}
+	if (from >= to)
+		return VMFS_OK;
+	if (p->windows < PROBE_MAX_WINDOWS) {
+		p->done_start[p->windows] = from;
+		p->done_end[p->windows++] = to;
+	}
+	uint64_t start, end, pos = from;
+	while (pos < to && next_data(p->src, pos, &start, &end)) {
+		if (start >= to)
+			break;
+		if (end > to)
+			end = to;
+		uint64_t at = start / 512 * 512;
+		while (at < end) {
+			size_t len = end - at < VMFS_SCAN_BLOCK ? (size_t)(end - at) : VMFS_SCAN_BLOCK;
+			vmfs_status st = vmfs_source_read(p->src, at, p->block, len, err);
+			if (st != VMFS_OK)
+				return st;
+			p->out->bytes_read += len;
+			for (size_t off = 0; off + 4 <= len; off += 512) {
+				if (vmfs_le32(p->block + off) != VMFS_LVM_MAGIC || at + off < VMFS_LVM_HEADER_OFFSET)
+					continue;
+				p->out->candidates++;
+				uint8_t header[VMFS_LVM_HEADER_DEFINED];
+				const uint8_t *h = p->block + off;
+				if (off + sizeof(header) > len) {
+					if (!vmfs_source_contains(p->src, at + off, sizeof(header)))
+						continue;
+					st = vmfs_source_read(p->src, at + off, header, sizeof(header), err);
+					if (st != VMFS_OK)
+						return st;
+					h = header;
+				}
+				if (vmfs_scan_header_plausible(h, sizeof(header)))
+					remember(p->found, at + off);
+				else
+					p->out->rejected++;
 			}
-			h = h == esx3 ? 2 * MIB : h + MIB;
+			at += len;
 		}
 		pos = end;
 	}
@@ -142,6 +194,67 @@ static vmfs_status examine_block(vmfs_source *src, const uint8_t *block, uint64_
 			out->rejected++;
 	}
 	return VMFS_OK;
+}
+
+/* The device end a header announces: its partition start + totalBytes. */
+static uint64_t announced_end(vmfs_source *src, uint64_t header_offset)
+{
+	uint8_t h[VMFS_LVM_HEADER_DEFINED];
+	if (vmfs_source_read(src, header_offset, h, sizeof(h), NULL) != VMFS_OK)
+		return UINT64_MAX;
+	uint64_t total = vmfs_le64(h + VMFS_LVM_OFF_TOTAL_BYTES), start = header_offset - VMFS_LVM_HEADER_OFFSET;
+	return total > UINT64_MAX - start ? UINT64_MAX : start + total;
+}
+
+/* Probe mode: the windows above, then a header at 1 MiB past every 1 MiB
+ * boundary and past sector 128 (ESX 3.x MBR start), where data exists, then
+ * the window behind each volume found (repeated for the volumes those
+ * windows find). */
+static vmfs_status probe(vmfs_source *src, vmfs_scan_result *out, candidates *found, vmfs_error *err)
+{
+	probe_state *p = calloc(1, sizeof(*p));
+	uint8_t *block = malloc(VMFS_SCAN_BLOCK);
+	if (!p || !block) {
+		free(p);
+		free(block);
+		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET, "out of memory");
+	}
+	p->src = src, p->out = out, p->found = found, p->block = block;
+	vmfs_status st = probe_window(p, VMFS_LVM_HEADER_OFFSET, VMFS_LVM_HEADER_OFFSET + PROBE_WINDOW, err);
+
+	uint64_t start, end, pos = 0;
+	uint8_t header[VMFS_LVM_HEADER_DEFINED];
+	while (st == VMFS_OK && next_data(src, pos, &start, &end)) {
+		out->data_bytes += end - start;
+		uint64_t h = start <= MIB ? MIB : (start + MIB - 1) / MIB * MIB;
+		for (; st == VMFS_OK && h < end; h += MIB) {
+			if (h < VMFS_LVM_HEADER_OFFSET + PROBE_WINDOW)
+				continue; /* inside the first window, looked at already */
+			out->candidates++;
+			if (!vmfs_source_contains(src, h, sizeof(header)))
+				continue;
+			st = vmfs_source_read(src, h, header, sizeof(header), err);
+			if (st != VMFS_OK)
+				break;
+			out->bytes_read += sizeof(header);
+			if (vmfs_scan_header_plausible(header, sizeof(header)))
+				remember(found, h);
+			else if (vmfs_le32(header) == VMFS_LVM_MAGIC)
+				out->rejected++;
+		}
+		pos = end;
+	}
+	/* Behind each volume, in order of discovery: a hit in one window can
+	 * open the next. Bounded by the hit list. */
+	for (size_t i = 0; st == VMFS_OK && i < found->count; i++) {
+		uint64_t vol_end = announced_end(src, found->offsets[i]);
+		if (vol_end >= UINT64_MAX - PROBE_WINDOW - VMFS_LVM_HEADER_OFFSET)
+			continue;
+		st = probe_window(p, vol_end + VMFS_LVM_HEADER_OFFSET, vol_end + VMFS_LVM_HEADER_OFFSET + PROBE_WINDOW, err);
+	}
+	free(block);
+	free(p);
+	return st;
 }
 
 /* Deep mode: sequential reads over the data, every aligned offset compared
@@ -201,6 +314,7 @@ vmfs_status vmfs_scan(vmfs_source *src, const vmfs_scan_options *options, vmfs_s
 	if (!found)
 		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET, "out of memory");
 	vmfs_status st = options->deep ? deep(src, options, alignment, out, found, err) : probe(src, out, found, err);
+	qsort(found->offsets, found->count, sizeof(found->offsets[0]), cmp_u64);
 	for (size_t i = 0; st == VMFS_OK && i < found->count; i++) {
 		vmfs_scan_hit *hit = &out->hits[out->count];
 		hit->header_offset = found->offsets[i];

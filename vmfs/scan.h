@@ -1,12 +1,14 @@
 /* Finding LVM device headers anywhere in a source, for volumes whose
  * partition entry is gone (format reference 2.4).
  *
- * Probe mode looks only where a header can sit when a partition starts on a
- * usual boundary: sector 128 and every 1 MiB boundary (header = start + 1 MiB),
- * and only in the parts of the source that hold data (SEEK_DATA/SEEK_HOLE), so
- * its cost follows the data, not the size of the device. Deep mode reads the
- * source sequentially in large blocks and looks at every sector-aligned
- * offset. Both use constant memory. */
+ * Probe mode looks where a partition can start: every sector-aligned offset
+ * of the first 64 MiB (starts such as sector 63, 64, 128 or 2048 + 1 MiB),
+ * every 1 MiB boundary, and every sector-aligned offset of the 64 MiB behind
+ * each volume found (header = start + 1 MiB); only in the parts of the source
+ * that hold data (SEEK_DATA/SEEK_HOLE), and the windows are read in large
+ * sequential blocks, so its cost follows the data, not the size of the
+ * device. Deep mode reads the source sequentially in large blocks and looks at
+ * every sector-aligned offset. Both use constant memory. */
 #ifndef VMFS_SCAN_H
 #define VMFS_SCAN_H
 
@@ -40,7 +42,8 @@ typedef struct vmfs_scan_result {
 	vmfs_scan_hit hits[VMFS_SCAN_MAX_HITS];
 	size_t count;
 	bool hits_dropped;          /* more headers than VMFS_SCAN_MAX_HITS */
-	uint64_t candidates;        /* offsets examined */
+	uint64_t candidates;        /* probe: 1 MiB boundaries read, plus magics met in the windows;
+				     * deep: magics met */
 	uint64_t bytes_read;
 	uint64_t data_bytes;        /* bytes of the source that hold data (not holes) */
 	size_t rejected;            /* magics that failed validation (e.g. extended regions) */

@@ -303,9 +303,22 @@ json_object *report_json(vmfs_source *src, const vmfs_disk *disk)
 	put(root, "partition_table", table);
 
 	json_object *volumes = json_object_new_array();
-	for (size_t i = 0; i < disk->num_devices; i++)
-		json_object_array_add(volumes, device_json(disk->devices[i]));
+	for (size_t i = 0; i < disk->num_devices; i++) {
+		json_object *o = device_json(disk->devices[i]);
+		const vmfs_found *f = &disk->found[i];
+		put(o, "state", json_object_new_string(vmfs_found_state_name(f->state)));
+		put(o, "state_reason", jstr(f->reason));
+		put(o, "state_partition", f->number ? ju64(f->number) : NULL);
+		put(o, "state_other_partition", f->other ? ju64(f->other) : NULL);
+		json_object_array_add(volumes, o);
+	}
 	put(root, "volumes", volumes);
+	json_object *scan = json_object_new_object();
+	put(scan, "mode", json_object_new_string(!disk->scanned ? "none" : disk->deep ? "deep" : "probe"));
+	put(scan, "candidates", ju64(disk->scan_candidates));
+	put(scan, "bytes_read", ju64(disk->scan_bytes_read));
+	put(scan, "data_bytes", ju64(disk->data_bytes));
+	put(root, "scan", scan);
 	put(root, "findings", findings_json(&disk->findings));
 	return root;
 }

@@ -244,6 +244,8 @@ void report_text(FILE *out, vmfs_source *src, const vmfs_disk *disk, const repor
 		else
 			fprintf(out, "VMFS device at " HEX " (sector %" PRIu64 "), not in the partition table\n", dev->offset,
 				dev->offset / t->sector_size);
+		fprintf(out, "  State: %s%s%s\n", vmfs_found_state_name(disk->found[i].state), disk->found[i].reason[0] ? ": " : "",
+			fmt_safe_text(disk->found[i].reason, safe, sizeof(safe)));
 		if (dev->has_lvm)
 			print_lvm(out, dev, options);
 		if (dev->has_fs)
