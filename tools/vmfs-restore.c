@@ -5,11 +5,10 @@
 #include "tools/common/format.h"
 #include "vmfs/apply.h"
 #include "vmfs/backup.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover.h"
 #include "vmfs/identity.h"
 #include "vmfs/plan.h"
 #include "vmfs/ptable.h"
-#include "vmfs/scan.h"
 #include "vmfs/source.h"
 #include "vmfs/table_render.h"
 #include "vmfs/undo.h"
@@ -92,27 +91,24 @@ static json_object *hex_json(const uint8_t *data, size_t len)
 }
 
 /* Spanned volumes (format reference 4.4): the members of this entry's LV that
- * the scan found here, and how many are missing (their own disks). */
-static size_t members_present(const vmfs_scan_result *scan, const vmfs_device *dev)
+ * discovery found here (the others are on their own disks). */
+static size_t members_present(const vmfs_discovery *d, const vmfs_device *dev)
 {
-	size_t present = 0;
-	for (size_t i = 0; i < scan->count; i++) {
-		const vmfs_device *other = scan->hits[i].device;
-		if (dev->primary && other->primary && vmfs_uuid_equal(&dev->primary->entry.lv_uuid, &other->primary->entry.lv_uuid) &&
-		    dev->primary->entry.snap_id == other->primary->entry.snap_id)
-			present++;
-	}
-	return present;
+	for (size_t i = 0; i < d->disks[0].num_devices; i++)
+		if (d->disks[0].devices[i] == dev) {
+			const vmfs_lv *lv = vmfs_discovery_volume_of(d, 0, i);
+			return lv ? lv->present : 1;
+		}
+	return 1;
 }
 
-static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, const vmfs_scan_hit *hit,
-			       const vmfs_scan_result *scan)
+static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, const vmfs_discovery *d)
 {
 	const vmfs_device *dev = e->device;
 	char uuid[VMFS_UUID_TEXT_LEN + 1], version[48], safe[600];
 	json_object *o = json_object_new_object();
 	put(o, "offset", json_object_new_uint64(dev->offset));
-	put(o, "header_offset", json_object_new_uint64(hit->header_offset));
+	put(o, "header_offset", json_object_new_uint64(dev->header_offset));
 	json_object *lvm = json_object_new_object();
 	put(lvm, "major", json_object_new_uint64(dev->lvm.major));
 	put(lvm, "minor", json_object_new_uint64(dev->lvm.minor));
@@ -143,7 +139,7 @@ static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, 
 	put(o, "reason", json_object_new_string(fmt_safe_text(e->reason, safe, sizeof(safe))));
 	uint32_t devs = dev->primary ? dev->primary->entry.num_devs : 1;
 	json_object *members = json_object_new_object();
-	size_t present = members_present(scan, dev);
+	size_t present = members_present(d, dev);
 	put(members, "num_devs", json_object_new_uint64(devs));
 	put(members, "present", json_object_new_uint64(present));
 	put(members, "missing", json_object_new_uint64(devs > present ? devs - present : 0));
@@ -175,15 +171,17 @@ static void print_byte_diff(const vmfs_byte_change *c)
 	}
 }
 
-static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_scan_result *scan, const vmfs_plan *plan,
+static void print_text(vmfs_source *src, const vmfs_discovery *d, const vmfs_plan *plan,
 		       const vmfs_table_render *render, bool deep)
 {
 	char size[32], uuid[VMFS_UUID_TEXT_LEN + 1], version[48], safe[600];
 	printf("Source: %s (%" PRIu64 " bytes = %s, %u-byte sectors)\n", fmt_safe_text(vmfs_source_path(src), safe, sizeof(safe)),
 	       vmfs_source_size(src), fmt_size(vmfs_source_size(src), size, sizeof(size)), plan->sector_size);
-	printf("Partition table now: %s, %zu partitions\n", table->label, table->count);
-	printf("Scan (%s): %" PRIu64 " candidate offsets, %" PRIu64 " bytes read of %" PRIu64 " bytes of data\n",
-	       deep ? "deep, every sector" : "probe, usual starts", scan->candidates, scan->bytes_read, scan->data_bytes);
+	const vmfs_disk *disk = &d->disks[0];
+	printf("Partition table now: %s, %zu partitions\n", disk->table.label, disk->table.count);
+	printf("Scan (%s): %" PRIu64 " candidates, %" PRIu64 " bytes read of %" PRIu64 " bytes of data\n",
+	       deep ? "deep, every sector" : "probe: first 64 MiB, 1 MiB boundaries, 64 MiB behind each volume",
+	       disk->scan_candidates, disk->scan_bytes_read, disk->data_bytes);
 	printf("\nVolumes found: %zu\n", plan->count);
 	for (size_t i = 0; i < plan->count; i++) {
 		const vmfs_plan_entry *e = &plan->entries[i];
@@ -199,7 +197,7 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 		if (dev->primary)
 			printf(", LV UUID %s", vmfs_uuid_format(&dev->primary->entry.lv_uuid, uuid));
 		if (dev->primary && dev->primary->entry.num_devs > 1) {
-			size_t present = members_present(scan, dev);
+			size_t present = members_present(d, dev);
 			printf("\n    spanned volume: %" PRIu32 " devices, %zu found on this disk, %zu missing (restore each on its "
 			       "own disk); this one holds PEs %" PRIu64 "..%" PRIu64, dev->primary->entry.num_devs, present,
 			       dev->primary->entry.num_devs > present ? dev->primary->entry.num_devs - present : 0,
@@ -365,17 +363,18 @@ static int write_plan(const struct restore_control *ctl, const char *path, uint6
 static vmfs_status check_same_devices(const char *backup_path, vmfs_source *target, vmfs_error *err)
 {
 	vmfs_source *saved = NULL;
-	static vmfs_disk before, now;
+	static vmfs_discovery saved_d, target_d;
 	vmfs_status st = vmfs_backup_open_source(backup_path, &saved, err);
 	if (st != VMFS_OK)
 		return st;
-	st = vmfs_disk_analyse(saved, NULL, &before, err);
-	if (st == VMFS_OK && (st = vmfs_disk_analyse(target, NULL, &now, err)) != VMFS_OK)
-		vmfs_disk_free(&before);
+	st = vmfs_discover(&saved, 1, NULL, &saved_d, err);
+	if (st == VMFS_OK && (st = vmfs_discover(&target, 1, NULL, &target_d, err)) != VMFS_OK)
+		vmfs_discovery_free(&saved_d);
 	if (st != VMFS_OK) {
 		vmfs_source_close(saved);
 		return st;
 	}
+	const vmfs_disk before = saved_d.disks[0], now = target_d.disks[0];
 	for (size_t i = 0; st == VMFS_OK && i < before.num_devices; i++) {
 		const vmfs_device *b = before.devices[i];
 		for (size_t k = 0; b->has_lvm && st == VMFS_OK && k < now.num_devices; k++) {
@@ -390,8 +389,8 @@ static vmfs_status check_same_devices(const char *backup_path, vmfs_source *targ
 					    vmfs_uuid_format(&b->lvm.device_uuid, c));
 		}
 	}
-	vmfs_disk_free(&now);
-	vmfs_disk_free(&before);
+	vmfs_discovery_free(&target_d);
+	vmfs_discovery_free(&saved_d);
 	vmfs_source_close(saved);
 	return st;
 }
@@ -537,25 +536,31 @@ static int run(const struct restore_control *ctl, const char *path)
 	vmfs_source *src = NULL;
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	vmfs_ptable table = { 0 };
-	static vmfs_scan_result scan;
+	static vmfs_discovery d;
+	bool discovered = false;
 	static vmfs_plan plan;
 	vmfs_table_render render = { 0 };
 	int status = EXIT_ERROR;
+	size_t found = 0;
 	vmfs_status st = refuse_backup_file(path, &err);
 	if (st == VMFS_OK)
 		st = vmfs_source_open(path, &src, &err);
-	if (st == VMFS_OK)
-		st = vmfs_ptable_read(src, ctl->sector_size, &table, &err);
 	if (st == VMFS_OK) {
-		vmfs_source_set_sector_size(src, table.sector_size);
-		vmfs_scan_options options = { .deep = ctl->deep };
+		/* One discovery for every tool: the table, the devices in it and
+		 * those the scan finds, with their states (vmfs/discover.h). */
+		vmfs_discover_options options = { .sector_size = ctl->sector_size, .deep = ctl->deep };
 		if (ctl->deep && !ctl->quiet && isatty(STDERR_FILENO))
 			options.progress = show_progress;
-		st = vmfs_scan(src, &options, &scan, &err);
+		st = vmfs_discover(&src, 1, &options, &d, &err);
+		discovered = st == VMFS_OK;
 	}
-	if (st == VMFS_OK)
-		st = vmfs_plan_make(src, &table, &scan, &ctl->plan, &plan, &err);
+	if (st == VMFS_OK) {
+		const vmfs_device *devices[VMFS_DISK_MAX_DEVICES];
+		for (size_t i = 0; i < d.disks[0].num_devices; i++)
+			if (d.disks[0].devices[i]->has_lvm)
+				devices[found++] = d.disks[0].devices[i];
+		st = vmfs_plan_make_devices(src, &d.disks[0].table, devices, found, &ctl->plan, &plan, &err);
+	}
 	if (st == VMFS_OK && !plan.blocked && plan.changes)
 		st = vmfs_table_render_plan(src, &plan, &render, &err);
 	if (st != VMFS_OK) {
@@ -564,13 +569,13 @@ static int run(const struct restore_control *ctl, const char *path)
 			cli_print_json(cli_error_json(prog, &err));
 		goto out;
 	}
-	status = scan.count ? EXIT_OK : EXIT_NOTHING;
+	status = found ? EXIT_OK : EXIT_NOTHING;
 	/* A volume found with damaged metadata: one line per error, exit 2
 	 * (the proposal is still shown: it is what the headers support). */
-	for (size_t i = 0; i < scan.count; i++) {
-		if (!vmfs_device_has_errors(scan.hits[i].device))
+	for (size_t i = 0; i < plan.count; i++) {
+		if (!vmfs_device_has_errors(plan.entries[i].device))
 			continue;
-		cli_print_error_findings(prog, path, &scan.hits[i].device->findings);
+		cli_print_error_findings(prog, path, &plan.entries[i].device->findings);
 		status = EXIT_ERROR;
 	}
 	if (ctl->json) {
@@ -583,18 +588,20 @@ static int run(const struct restore_control *ctl, const char *path)
 		put(doc, "version", json_object_new_string(VMFS_VERSION));
 		put(doc, "source", source);
 		json_object *current = json_object_new_object();
-		put(current, "type", json_object_new_string(table.label));
-		put(current, "partitions", json_object_new_uint64(table.count));
+		put(current, "type", json_object_new_string(d.disks[0].table.label));
+		put(current, "partitions", json_object_new_uint64(d.disks[0].table.count));
 		put(doc, "partition_table", current);
 		json_object *scan_json = json_object_new_object();
 		put(scan_json, "mode", json_object_new_string(ctl->deep ? "deep" : "probe"));
-		put(scan_json, "candidates", json_object_new_uint64(scan.candidates));
-		put(scan_json, "bytes_read", json_object_new_uint64(scan.bytes_read));
-		put(scan_json, "data_bytes", json_object_new_uint64(scan.data_bytes));
+		put(scan_json, "candidates", json_object_new_uint64(d.disks[0].scan_candidates));
+		put(scan_json, "bytes_read", json_object_new_uint64(d.disks[0].scan_bytes_read));
+		put(scan_json, "data_bytes", json_object_new_uint64(d.disks[0].data_bytes));
+		const char *hint = cli_finding_message(&d.disks[0].findings, "deep-scan-possible");
+		put(scan_json, "note", hint ? json_object_new_string(hint) : NULL);
 		put(doc, "scan", scan_json);
 		json_object *volumes = json_object_new_array();
 		for (size_t i = 0; i < plan.count; i++)
-			json_object_array_add(volumes, entry_json(&plan, &plan.entries[i], &scan.hits[i], &scan));
+			json_object_array_add(volumes, entry_json(&plan, &plan.entries[i], &d));
 		put(doc, "volumes", volumes);
 		json_object *plan_json = json_object_new_object();
 		put(plan_json, "table", json_object_new_string(plan.label));
@@ -619,10 +626,14 @@ static int run(const struct restore_control *ctl, const char *path)
 		put(doc, "exit_status", json_object_new_int(status));
 		cli_print_json(doc);
 	} else if (!ctl->quiet) {
-		print_text(src, &table, &scan, &plan, &render, ctl->deep);
+		print_text(src, &d, &plan, &render, ctl->deep);
 	}
-	if (status == EXIT_NOTHING)
+	if (status == EXIT_NOTHING) {
 		fprintf(stderr, "%s: %s: no VMFS volume found (%s scan)\n", prog, path, ctl->deep ? "deep" : "probe");
+		const char *hint = cli_finding_message(&d.disks[0].findings, "deep-scan-possible");
+		if (hint)
+			fprintf(stderr, "%s: %s: %s\n", prog, path, hint);
+	}
 	if (ctl->write && status == EXIT_ERROR && !ctl->plan.force) {
 		fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a backup "
 			"first, or --force)\n", prog, path);
@@ -658,8 +669,8 @@ static int run(const struct restore_control *ctl, const char *path)
 	}
 out:
 	vmfs_table_render_free(&render);
-	vmfs_scan_result_free(&scan);
-	vmfs_ptable_free(&table);
+	if (discovered)
+		vmfs_discovery_free(&d);
 	vmfs_source_close(src);
 	return status;
 }

@@ -75,7 +75,10 @@ static vmfs_status examine_partitions(vmfs_source *src, vmfs_disk *disk, vmfs_er
 		vmfs_device *dev = NULL;
 		vmfs_error probe_err;
 		vmfs_error_clear(&probe_err);
-		vmfs_status st = vmfs_device_read(src, start, bytes, &dev, &probe_err);
+		/* A partition of another type is not the volume's container: its
+		 * length is not checked against the volume's, the state (conflicting)
+		 * says what is wrong. */
+		vmfs_status st = vmfs_device_read(src, start, p->vmfs ? bytes : 0, &dev, &probe_err);
 		if (st == VMFS_ERR_NOT_FOUND) {
 			if (p->vmfs)
 				vmfs_findings_add(&disk->findings, VMFS_SEVERITY_ERROR, "no-lvm-header",
@@ -126,6 +129,25 @@ static vmfs_status probe_at(vmfs_source *src, vmfs_disk *disk, uint64_t offset, 
 		return st;
 	}
 	add_device(disk, dev);
+	return VMFS_OK;
+}
+
+/* Partition starts ESX and ESXi use (format reference 1 and 2): the source
+ * itself (a partition image), sector 128 (ESX 3.x MBR) and 1 MiB (sector 2048
+ * of 512, sector 256 of 4096). A header there is decoded whenever its magic
+ * is present, even with fields the scan finds implausible: the damage is then
+ * reported as findings instead of the volume going unseen. */
+static const uint64_t usual_starts[] = { 0, 128 * 512, 2048 * 512 };
+
+static vmfs_status probe_usual_starts(vmfs_source *src, vmfs_disk *disk, vmfs_error *err)
+{
+	for (size_t i = 0; i < sizeof(usual_starts) / sizeof(usual_starts[0]); i++) {
+		if (have_device_at(disk, usual_starts[i]))
+			continue;
+		vmfs_status st = probe_at(src, disk, usual_starts[i], err);
+		if (st != VMFS_OK)
+			return st;
+	}
 	return VMFS_OK;
 }
 
@@ -399,6 +421,8 @@ vmfs_status vmfs_disk_analyse(vmfs_source *src, const vmfs_disk_options *options
 			st = examine_partitions(src, out, err);
 		if (st == VMFS_OK)
 			st = scan_source(src, options, out, err);
+		if (st == VMFS_OK)
+			st = probe_usual_starts(src, out, err);
 		if (st == VMFS_OK && out->num_devices == 0 && out->table.count == 0)
 			st = probe_lv_image(src, out, 0, err);
 		for (size_t i = 0; i < out->table.message_count; i++)

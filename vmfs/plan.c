@@ -134,6 +134,13 @@ vmfs_status vmfs_plan_make_devices(const vmfs_source *src, const vmfs_ptable *cu
 		e->start = dev->offset / out->sector_size;
 		uint64_t bytes = device_bytes(dev);
 		e->size = (bytes + out->sector_size - 1) / out->sector_size;
+		if (e->size == 0) {
+			/* A damaged header (totalBytes 0, no extents) gives no length. */
+			e->state = VMFS_PLAN_UNFIT;
+			snprintf(e->reason, sizeof(e->reason), "the LVM header at 0x%" PRIx64 " gives no length (totalBytes 0)",
+				 dev->header_offset);
+			continue;
+		}
 		if (dev->offset % out->sector_size) {
 			e->state = VMFS_PLAN_UNFIT;
 			snprintf(e->reason, sizeof(e->reason), "partition start 0x%" PRIx64 " is not on a %u-byte sector",

@@ -110,3 +110,11 @@ bool cli_close_stdout(const char *prog)
 	}
 	return true;
 }
+
+const char *cli_finding_message(const vmfs_findings *findings, const char *code)
+{
+	for (size_t i = 0; i < findings->count; i++)
+		if (strcmp(findings->items[i].code, code) == 0)
+			return findings->items[i].message;
+	return NULL;
+}

@@ -28,6 +28,8 @@ int cli_usage_error(const char *prog, const char *what, const char *arg);
 void cli_print_error(const char *prog, const vmfs_error *err);
 /* One stderr line per error-severity finding, naming path and offset. */
 void cli_print_error_findings(const char *prog, const char *path, const vmfs_findings *findings);
+/* The message of the first finding with this code (any severity), or NULL. */
+const char *cli_finding_message(const vmfs_findings *findings, const char *code);
 /* The JSON document of a run that failed before it had a report: tool,
  * version, error {path, offset, status, reason}, written: false,
  * exit_status 2. */
