@@ -55,7 +55,8 @@
 enum input_class {
 	IN_NO_FILE,   /* missing, a directory, unreadable or empty: nothing to read */
 	IN_NO_VOLUME, /* readable, but no LVM header the scan accepts */
-	IN_VOLUME,    /* an LVM header the restore scan accepts, damaged in or behind it */
+	IN_VOLUME,    /* an LVM header (magic) at a usual start, or one the scan accepts anywhere, damaged
+		       * in or behind it: every tool decodes it and reports the damage (discovery layer) */
 	IN_BACKUP,    /* a damaged file that starts with the backup magic */
 	IN_BAD_TABLE, /* an intact volume behind a partition entry that lies */
 };
@@ -148,10 +149,10 @@ static struct input_kind lying_inputs[] = {
 	PATCH(5, "lastPEIndex 0xffffffff", BUILD_LE32, LVM_HDR + 0x6E, 0xFFFFFFFF, IN_VOLUME),
 	PATCH(5, "numPEMaps 0xffffffff", BUILD_LE32, LVM_HDR + 0xBE, 0xFFFFFFFF, IN_VOLUME),
 	PATCH(5, "totalBytes 2^63", BUILD_LE64, LVM_HDR + 0x5E, 1ull << 63, IN_VOLUME),
-	PATCH(5, "totalBytes 0", BUILD_LE64, LVM_HDR + 0x5E, 0, IN_NO_VOLUME),
-	PATCH(5, "dataOffset 2^63", BUILD_LE64, LVM_HDR + 0x7A, 1ull << 63, IN_NO_VOLUME),
-	PATCH(5, "diskBlockSize 7", BUILD_LE32, LVM_HDR + 0x5A, 7, IN_NO_VOLUME),
-	PATCH(5, "LVM major 9", BUILD_LE32, LVM_HDR + 0x04, 9, IN_NO_VOLUME),
+	PATCH(5, "totalBytes 0", BUILD_LE64, LVM_HDR + 0x5E, 0, IN_VOLUME),
+	PATCH(5, "dataOffset 2^63", BUILD_LE64, LVM_HDR + 0x7A, 1ull << 63, IN_VOLUME),
+	PATCH(5, "diskBlockSize 7", BUILD_LE32, LVM_HDR + 0x5A, 7, IN_VOLUME),
+	PATCH(5, "LVM major 9", BUILD_LE32, LVM_HDR + 0x04, 9, IN_VOLUME),
 	PATCH(5, "ext. metadata loop to the header", BUILD_LE64, LVM_HDR + 0xC2, LVM_HDR, IN_VOLUME),
 	PATCH(5, "ext. metadata past the end", BUILD_LE64, LVM_HDR + 0xC2, 1ull << 62, IN_VOLUME),
 	PATCH(5, "numDevs 0xffffffff", BUILD_LE32, VOL5 + 0x90, 0xFFFFFFFF, IN_VOLUME),

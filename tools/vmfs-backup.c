@@ -6,7 +6,7 @@
 #include "tools/common/format.h"
 #include "vmfs/backup.h"
 #include "vmfs/backup_select.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover.h"
 #include "vmfs/ident.h"
 #include "vmfs/identity.h"
 
@@ -26,6 +26,7 @@ struct backup_control {
 	const char *output;     /* -o FILE (one source) */
 	const char *dir;        /* --dir DIR (one file per source) */
 	const char *verify;     /* --verify FILE */
+	unsigned sector_size;   /* --sector-size, 0 = detect */
 };
 
 static void usage(void)
@@ -36,7 +37,8 @@ static void usage(void)
 	       "  %s --verify FILE\n"
 	       "\n"
 	       "Save the partition-table areas (MBR, primary and backup GPT), and for every VMFS\n"
-	       "volume its LVM metadata, extended metadata and .vh.sf, with the identity of the\n"
+	       "volume found (in the table or, without an entry, by the scan) its LVM metadata,\n"
+	       "extended metadata and .vh.sf, with the identity of the\n"
 	       "source, in a compressed file with CRC32 and SHA-256 per region and for the file.\n"
 	       "Sources are opened read-only.\n"
 	       "\n"
@@ -44,6 +46,7 @@ static void usage(void)
 	       "  -o, --output FILE      the backup file (never overwritten)\n"
 	       "  -D, --dir DIR          one file per source in DIR, named from the source and the time\n"
 	       "      --verify FILE      check a backup file's integrity\n"
+	       "  -b, --sector-size N    logical sector size of an image: 512 or 4096 (default: detect)\n"
 	       "  -j, --json             one JSON document on stdout\n"
 	       "  -q, --quiet            diagnostics and exit status only\n"
 	       "  -h, --help             this help\n"
@@ -62,6 +65,7 @@ static void manifest(const vmfs_disk *disk, char *out, size_t len)
 		const vmfs_device *dev = disk->devices[i];
 		json_object *v = json_object_new_object();
 		json_object_object_add(v, "offset", json_object_new_uint64(dev->offset));
+		json_object_object_add(v, "state", json_object_new_string(vmfs_found_state_name(disk->found[i].state)));
 		if (dev->has_lvm) {
 			json_object_object_add(v, "device_uuid", json_object_new_string(vmfs_uuid_format(&dev->lvm.device_uuid, uuid)));
 			if (vmfs_vml_from_disk_id(&dev->lvm.disk_id, vml, sizeof(vml), NULL) == VMFS_OK)
@@ -89,7 +93,7 @@ static int backup_one(const struct backup_control *ctl, const char *path, const 
 	vmfs_source *src = NULL;
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	vmfs_disk disk;
+	static vmfs_discovery d;
 	bool have_disk = false;
 	static vmfs_backup_selection sel;
 	vmfs_backup b;
@@ -104,27 +108,34 @@ static int backup_one(const struct backup_control *ctl, const char *path, const 
 				 ? vmfs_error_set(&err, VMFS_ERR_UNSUPPORTED, path, 0,
 						  "is a vmfs-backup file, not a disk (check it with --verify)")
 				 : vmfs_source_open(path, &src, &err);
-	if (st == VMFS_OK && (st = vmfs_disk_analyse(src, NULL, &disk, &err)) == VMFS_OK)
+	/* The discovery every tool uses: the volumes in the table and those
+	 * the scan finds without an entry are all saved. */
+	vmfs_discover_options options = { .sector_size = ctl->sector_size };
+	if (st == VMFS_OK && (st = vmfs_discover(&src, 1, &options, &d, &err)) == VMFS_OK)
 		have_disk = true;
+	const vmfs_disk *disk_p = have_disk ? &d.disks[0] : NULL;
+	size_t outside = 0;
+	for (size_t i = 0; have_disk && i < disk_p->num_devices; i++)
+		outside += !disk_p->devices[i]->in_partition_table && disk_p->found[i].state != VMFS_FOUND_PRESENT;
 	/* A damaged source is backed up as it is (saving it before a repair is
 	 * the point), but the damage is said, one line per error. */
-	if (have_disk && vmfs_disk_error_count(&disk) > 0) {
-		cli_print_error_findings(prog, path, &disk.findings);
-		for (size_t i = 0; i < disk.num_devices; i++)
-			cli_print_error_findings(prog, path, &disk.devices[i]->findings);
+	if (have_disk && vmfs_disk_error_count(disk_p) > 0) {
+		cli_print_error_findings(prog, path, &disk_p->findings);
+		for (size_t i = 0; i < disk_p->num_devices; i++)
+			cli_print_error_findings(prog, path, &disk_p->devices[i]->findings);
 		fprintf(stderr, "%s: %s: %zu error(s) in its metadata: backed up as it is\n", prog, path,
-			vmfs_disk_error_count(&disk));
+			vmfs_disk_error_count(disk_p));
 	}
 	if (st == VMFS_OK)
-		st = vmfs_backup_select(src, &disk, &sel, &err);
+		st = vmfs_backup_select(src, disk_p, &sel, &err);
 	vmfs_identity id;
 	static char summary[VMFS_BACKUP_LEN_MANIFEST];
 	if (st == VMFS_OK)
 		st = vmfs_identity_read(path, NULL, &id, &err);
 	if (st == VMFS_OK) {
-		manifest(&disk, summary, sizeof(summary));
+		manifest(disk_p, summary, sizeof(summary));
 		vmfs_backup_source source = {
-			.path = path, .size = vmfs_source_size(src), .sector_size = disk.table.sector_size,
+			.path = path, .size = vmfs_source_size(src), .sector_size = disk_p->table.sector_size,
 			.kind = vmfs_source_kind_of(src) == VMFS_SOURCE_BLOCK ? VMFS_BACKUP_SOURCE_BLOCK : VMFS_BACKUP_SOURCE_FILE,
 			.host = host, .tool = "vmfs-backup " VMFS_VERSION, .wwid = id.wwid, .serial = id.serial,
 			.vendor = id.vendor, .model = id.model, .manifest = summary,
@@ -162,18 +173,33 @@ static int backup_one(const struct backup_control *ctl, const char *path, const 
 		json_object_object_add(o, "bytes", json_object_new_uint64(sel.total));
 		json_object_object_add(o, "file_size", json_object_new_uint64(file_size));
 		json_object_object_add(o, "sha256", json_object_new_string(sha));
-		json_object_object_add(o, "volumes", json_object_new_uint64(disk.num_devices));
+		json_object_object_add(o, "volumes", json_object_new_uint64(disk_p->num_devices));
+		json_object_object_add(o, "volumes_not_in_table", json_object_new_uint64(outside));
+		json_object *devs = json_object_new_array();
+		for (size_t i = 0; i < disk_p->num_devices; i++) {
+			json_object *v = json_object_new_object();
+			json_object_object_add(v, "offset", json_object_new_uint64(disk_p->devices[i]->offset));
+			json_object_object_add(v, "state", json_object_new_string(vmfs_found_state_name(disk_p->found[i].state)));
+			json_object_object_add(v, "reason", json_object_new_string(disk_p->found[i].reason));
+			json_object_array_add(devs, v);
+		}
+		json_object_object_add(o, "devices", devs);
 		json_object_array_add(reports, o);
 	} else if (!ctl->quiet) {
 		char size[32];
 		printf("%s -> %s: %zu regions, %" PRIu64 " bytes (%s) in a %" PRIu64 "-byte file, %zu VMFS volume(s), sha256 %s\n",
-		       path, output, b.count, sel.total, fmt_size(sel.total, size, sizeof(size)), file_size, disk.num_devices, sha);
+		       path, output, b.count, sel.total, fmt_size(sel.total, size, sizeof(size)), file_size, disk_p->num_devices, sha);
+		for (size_t i = 0; i < disk_p->num_devices; i++)
+			if (!disk_p->devices[i]->in_partition_table && disk_p->found[i].state != VMFS_FOUND_PRESENT)
+				printf("  saved too: VMFS device at 0x%" PRIx64 " (sector %" PRIu64 "), not in the partition table (%s: %s)\n",
+				       disk_p->devices[i]->offset, disk_p->devices[i]->offset / disk_p->table.sector_size,
+				       vmfs_found_state_name(disk_p->found[i].state), disk_p->found[i].reason);
 	}
 out:
 	free(buf);
 	vmfs_backup_free(&b);
 	if (have_disk)
-		vmfs_disk_free(&disk);
+		vmfs_discovery_free(&d);
 	vmfs_source_close(src);
 	return status;
 }
@@ -213,6 +239,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "dir", required_argument, NULL, 'D' },
+		{ "sector-size", required_argument, NULL, 'b' },
 		{ "verify", required_argument, NULL, OPT_VERIFY },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -222,8 +249,12 @@ int main(int argc, char **argv)
 	};
 	struct backup_control ctl = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "o:D:jqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:D:b:jqhV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			if (!parse_sector_size(optarg, &ctl.sector_size))
+				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
+			break;
 		case 'o': ctl.output = optarg; break;
 		case 'D': ctl.dir = optarg; break;
 		case OPT_VERIFY: ctl.verify = optarg; break;

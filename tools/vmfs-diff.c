@@ -5,7 +5,7 @@
 #include "tools/common/format.h"
 #include "vmfs/backup.h"
 #include "vmfs/diff.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover.h"
 #include "vmfs/source.h"
 
 #include <getopt.h>
@@ -27,7 +27,8 @@ struct diff_control {
 struct side {
 	const char *path;
 	vmfs_source *src;
-	vmfs_disk disk;
+	vmfs_discovery discovery;   /* this side's source (vmfs/discover.h) */
+	const vmfs_disk *disk;      /* discovery.disks[0] */
 	bool have_disk;
 	bool is_backup;
 	vmfs_backup backup;
@@ -82,8 +83,10 @@ static bool open_side(const struct diff_control *ctl, int index, struct side *s)
 	}
 	if (st == VMFS_OK && ctl->disk[index].sector_size)
 		vmfs_source_set_sector_size(s->src, ctl->disk[index].sector_size);
-	if (st == VMFS_OK && (st = vmfs_disk_analyse(s->src, &ctl->disk[index], &s->disk, &s->err)) == VMFS_OK)
+	if (st == VMFS_OK && (st = vmfs_discover(&s->src, 1, &ctl->disk[index], &s->discovery, &s->err)) == VMFS_OK) {
 		s->have_disk = true;
+		s->disk = &s->discovery.disks[0];
+	}
 	if (st != VMFS_OK) {
 		s->failed = true;
 		cli_print_error(prog, &s->err);
@@ -95,7 +98,7 @@ static bool open_side(const struct diff_control *ctl, int index, struct side *s)
 static void close_side(struct side *s)
 {
 	if (s->have_disk)
-		vmfs_disk_free(&s->disk);
+		vmfs_discovery_free(&s->discovery);
 	vmfs_source_close(s->src);
 	vmfs_backup_free(&s->backup);
 	free(s->held);
@@ -128,9 +131,9 @@ static json_object *side_json(const struct side *s)
 	json_object_object_add(o, "path", jtext(s->path));
 	json_object_object_add(o, "kind", json_object_new_string(vmfs_source_kind_name(vmfs_source_kind_of(s->src))));
 	json_object_object_add(o, "size", json_object_new_uint64(vmfs_source_size(s->src)));
-	json_object_object_add(o, "sector_size", json_object_new_uint64(s->disk.table.sector_size));
-	json_object_object_add(o, "partition_table", json_object_new_string(s->disk.table.label));
-	json_object_object_add(o, "devices", json_object_new_uint64(s->disk.num_devices));
+	json_object_object_add(o, "sector_size", json_object_new_uint64(s->disk->table.sector_size));
+	json_object_object_add(o, "partition_table", json_object_new_string(s->disk->table.label));
+	json_object_object_add(o, "devices", json_object_new_uint64(s->disk->num_devices));
 	if (s->is_backup) {
 		char when[48];
 		json_object_object_add(o, "backup_of", jtext(s->backup.source_path));
@@ -247,7 +250,7 @@ static void print_side(const char *name, const struct side *s)
 	uint64_t bytes = vmfs_source_size(s->src);
 	printf("%s: %s (%s, %" PRIu64 " bytes = %s, %u-byte sectors", name, fmt_safe_text(s->path, safe, sizeof(safe)),
 	       vmfs_source_kind_name(vmfs_source_kind_of(s->src)), bytes, fmt_size(bytes, size, sizeof(size)),
-	       s->disk.table.sector_size);
+	       s->disk->table.sector_size);
 	if (s->is_backup)
 		printf("; backup of %s made %s", fmt_safe_text(s->backup.source_path, safe, sizeof(safe)),
 		       fmt_time_s(s->backup.created, when, sizeof(when)));
@@ -434,7 +437,7 @@ int main(int argc, char **argv)
 	if (opened) {
 		vmfs_diff_input in[2];
 		for (int x = 0; x < 2; x++)
-			in[x] = (vmfs_diff_input){ sides[x].src, &sides[x].disk, sides[x].is_backup ? sides[x].held : NULL,
+			in[x] = (vmfs_diff_input){ sides[x].src, sides[x].disk, sides[x].is_backup ? sides[x].held : NULL,
 						   sides[x].num_held };
 		vmfs_diff_options options = { ctl.max_listed };
 		vmfs_error err;

@@ -6,7 +6,7 @@
 #include "tools/common/format.h"
 #include "vmfs/apply.h"
 #include "vmfs/backup.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover.h"
 #include "vmfs/resign.h"
 #include "vmfs/source.h"
 
@@ -78,7 +78,8 @@ static void usage(void)
 typedef struct session {
 	const char *paths[MAX_SOURCES];
 	vmfs_source *sources[MAX_SOURCES];
-	vmfs_disk disks[MAX_SOURCES];
+	vmfs_discovery discovery;   /* every source together (vmfs/discover.h) */
+	bool discovered;
 	const vmfs_disk *disk_ptrs[MAX_SOURCES];
 	uint64_t sizes[MAX_SOURCES];
 	size_t count;
@@ -107,13 +108,16 @@ static vmfs_status session_open(session *s, const struct resign_control *ctl, ch
 		vmfs_status st = vmfs_source_open(paths[i], &s->sources[i], err);
 		if (st == VMFS_OK && ctl->disk.sector_size)
 			vmfs_source_set_sector_size(s->sources[i], ctl->disk.sector_size);
-		if (st == VMFS_OK)
-			st = vmfs_disk_analyse(s->sources[i], &ctl->disk, &s->disks[i], err);
 		if (st != VMFS_OK)
 			return st;
-		s->disk_ptrs[i] = &s->disks[i];
 		s->sizes[i] = vmfs_source_size(s->sources[i]);
 	}
+	vmfs_status st = vmfs_discover(s->sources, s->count, &ctl->disk, &s->discovery, err);
+	if (st != VMFS_OK)
+		return st;
+	s->discovered = true;
+	for (size_t i = 0; i < s->count; i++)
+		s->disk_ptrs[i] = &s->discovery.disks[i];
 	return vmfs_resign_select(s->sources, s->disk_ptrs, s->count, ctl->volume, ctl->repoint,
 				  ctl->disk.has_offset ? ctl->disk.offset : UINT64_MAX, &s->plan, err);
 }
@@ -121,8 +125,9 @@ static vmfs_status session_open(session *s, const struct resign_control *ctl, ch
 static void session_free(session *s)
 {
 	vmfs_resign_plan_free(&s->plan);
-	for (size_t i = 0; i < s->count; i++)
-		vmfs_disk_free(&s->disks[i]);
+	if (s->discovered)
+		vmfs_discovery_free(&s->discovery);
+	s->discovered = false;
 	session_close_sources(s);
 }
 

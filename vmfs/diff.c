@@ -952,6 +952,17 @@ static vmfs_status find_counterpart(diff_ctx *c, int self, const vmfs_device *ot
 	return VMFS_OK;
 }
 
+/* Two different members of one spanned volume (section 4.4): the same LV
+ * UUID and snapID in their volume tables, a volume of several devices, and
+ * different device UUIDs. Not one device changed: not a resignature. */
+static bool other_member(const vmfs_device *a, const vmfs_device *b)
+{
+	return a && b && a->has_lvm && b->has_lvm && a->primary && b->primary &&
+	       vmfs_uuid_equal(&a->primary->entry.lv_uuid, &b->primary->entry.lv_uuid) &&
+	       a->primary->entry.snap_id == b->primary->entry.snap_id && a->primary->entry.num_devs > 1 &&
+	       !vmfs_uuid_equal(&a->lvm.device_uuid, &b->lvm.device_uuid);
+}
+
 static vmfs_status build_pairs(diff_ctx *c)
 {
 	const vmfs_disk *da = c->s[0].in->disk, *db = c->s[1].in->disk;
@@ -988,7 +999,9 @@ static vmfs_status build_pairs(diff_ctx *c)
 				continue;
 			used_a[i] = used_b[j] = true;
 			out->pairs[out->num_pairs++] = (vmfs_diff_pair){ da->devices[i], db->devices[j], da->devices[i]->offset,
-									 db->devices[j]->offset, 0, 0, "offset", false, false };
+									 db->devices[j]->offset, 0, 0,
+									 other_member(da->devices[i], db->devices[j]) ? "other-member"
+									 : "offset", false, false };
 			break;
 		}
 	}
@@ -1777,6 +1790,26 @@ static void interpret_pair(diff_ctx *c, uint32_t index)
 	device_words(p, index, who, sizeof(who));
 	int fired = 0;
 	bool device_gone = false;
+
+	/* Two members of one spanned volume: what differs is what makes them
+	 * different members, explained once. */
+	if (other_member(p->a, p->b)) {
+		char lv[VMFS_UUID_TEXT_LEN + 1], ua[VMFS_UUID_TEXT_LEN + 1], ub[VMFS_UUID_TEXT_LEN + 1];
+		interpret(c, "spanned-other-member", VMFS_SEVERITY_INFO, index, part,
+			  "compare each member with its own copy, or give all the members to vmfs-inspect to see the "
+			  "assembled volume",
+			  "%s: A and B hold different members of the spanned volume %s (%" PRIu32 " devices): device %s "
+			  "(PEs %" PRIu64 "..%" PRIu64 ") on A, device %s (PEs %" PRIu64 "..%" PRIu64 ") on B; the same LV "
+			  "UUID with different device UUIDs is not a resignature",
+			  who, vmfs_uuid_format(&p->a->primary->entry.lv_uuid, lv), p->a->primary->entry.num_devs,
+			  vmfs_uuid_format(&p->a->lvm.device_uuid, ua), p->a->primary->entry.first_pe,
+			  p->a->primary->entry.last_pe, vmfs_uuid_format(&p->b->lvm.device_uuid, ub),
+			  p->b->primary->entry.first_pe, p->b->primary->entry.last_pe);
+		static const char *const prefixes[] = { "lvm.", "disk_id.", "volume.", "sd.", "extent", "fs.", "raw" };
+		for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+			fact_claim_prefix(f, prefixes[i]);
+		fired++;
+	}
 
 	/* The LVM header on one side only (section 3). */
 	if (ps->header_checked && ps->header_present[0] != ps->header_present[1]) {

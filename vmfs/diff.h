@@ -6,8 +6,8 @@
  *
  * The sequence a tool follows:
  *
- *   vmfs_disk_analyse(src_a, ..., &disk_a, ...)    and the same for B
- *   vmfs_diff_compare(&input_a, &input_b, &options, &diff, &err)
+ *   vmfs_discover(&src_a, 1, ..., &found_a, ...)  and the same for B (vmfs/discover.h)
+ *   vmfs_diff_compare(&input_a, &input_b, ...)     inputs: found_x.disks[0]
  *   ... diff.differences[], diff.interpretations[] ...
  *   vmfs_diff_free(&diff)
  *
@@ -103,7 +103,8 @@ typedef struct vmfs_diff_pair {
 	const vmfs_device *a, *b; /* NULL: no VMFS device decodes on that side */
 	uint64_t offset_a, offset_b; /* device (partition) start compared on each side */
 	uint32_t partition_a, partition_b; /* partition-table entry starting there, 0 = none */
-	const char *paired_by;    /* "device-uuid", "offset", "a-only", "b-only" */
+	const char *paired_by;    /* "device-uuid", "offset", "other-member" (two members of one spanned
+				   * volume at the same offset), "a-only", "b-only" */
 	bool owns_a, owns_b;      /* read by the diff itself (freed by vmfs_diff_free) */
 } vmfs_diff_pair;
 
