@@ -39,6 +39,7 @@ static void usage(void)
 	       "  -o, --offset BYTES     a VMFS partition starts BYTES into PATH (no table is read);\n"
 	       "                         suffixes K M G T, 0x for hex\n"
 	       "  -b, --sector-size N    logical sector size of an image: 512 or 4096 (default: detect)\n"
+	       "  -d, --deep             look for lost volumes at every sector, not only the probe's starts\n"
 	       "  -x, --hex              annotated hex dump of every header field\n"
 	       "      --vml              decode the arguments as device identifiers (vml., vmhba,\n"
 	       "                         naa., eui., t10., mpx.) instead of reading images\n"
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "sector-size", required_argument, NULL, 'b' },
+		{ "deep", no_argument, NULL, 'd' },
 		{ "hex", no_argument, NULL, 'x' },
 		{ "vml", no_argument, NULL, OPT_VML },
 		{ "max-pe", required_argument, NULL, 'p' },
@@ -257,10 +259,11 @@ int main(int argc, char **argv)
 	struct inspect_control ctl = { .report = { .max_pe = 16 } };
 	uint64_t value;
 	int c;
-	while ((c = getopt_long(argc, argv, "jo:b:xp:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jo:b:dxp:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': ctl.json = true; break;
 		case 'x': ctl.report.hex = true; break;
+		case 'd': ctl.disk.deep = true; break;
 		case 'q': ctl.quiet = true; break;
 		case OPT_VML: ctl.vml = true; break;
 		case 'o':
