@@ -116,14 +116,14 @@ static struct input_kind random_inputs[] = {
 	{ .name = "LVM" #v " cut " what, .build = BUILD_CUT, .cls = c, .lvm = v, .offset = at, .located = true }
 static struct input_kind truncated_inputs[] = {
 	CUT(5, "before the header", LVM_HDR, IN_NO_VOLUME),
-	CUT(5, "inside the header", LVM_HDR + 0x40, IN_NO_VOLUME),
+	CUT(5, "inside the header", LVM_HDR + 0x40, IN_VOLUME),
 	CUT(5, "inside the volume table", VOL5 + 0x100, IN_VOLUME),
 	CUT(5, "inside the device-name table", SD5 + 0x10, IN_VOLUME),
 	CUT(5, "inside the PE table", PE5 + 0x40, IN_VOLUME),
 	CUT(5, "before the descriptor", FS_DESC, IN_VOLUME),
 	CUT(5, "inside the descriptor", FS_DESC + 0x100, IN_VOLUME),
 	CUT(6, "before the header", LVM_HDR, IN_NO_VOLUME),
-	CUT(6, "inside the header", LVM_HDR + 0x40, IN_NO_VOLUME),
+	CUT(6, "inside the header", LVM_HDR + 0x40, IN_VOLUME),
 	CUT(6, "inside the volume table", VOL6 + 0x100, IN_VOLUME),
 	CUT(6, "inside the device-name table", SD6 + 0x10, IN_VOLUME),
 	CUT(6, "inside the PE table", PE6 + 0x40, IN_VOLUME),
