@@ -265,6 +265,7 @@ vmfs_status vmfs_disk_analyse(vmfs_source *src, const vmfs_disk_options *options
 			st = probe_at(src, out, usual_starts[i], err);
 		if (st == VMFS_OK && out->num_devices == 0 && out->table.count == 0)
 			st = probe_lv_image(src, out, 0, err);
+		vmfs_ptable_health_findings(&out->table, &out->findings);
 		for (size_t i = 0; i < out->table.message_count; i++)
 			vmfs_findings_add(&out->findings, VMFS_SEVERITY_WARNING, "partition-table-message",
 					  VMFS_NO_OFFSET, "libfdisk: %s", out->table.messages[i]);

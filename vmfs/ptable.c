@@ -97,6 +97,16 @@ bool vmfs_ptable_gpt_unwritable(vmfs_source *src, unsigned sector_size, char *wh
 	return gpt_headers_unsafe(src, sector_size, true, why, why_len);
 }
 
+/* Each copy on its own (format reference 2.1, 2.2): which one libfdisk
+ * used, and what is wrong with the other, is what a repair needs. */
+static void check_health(vmfs_source *src, unsigned sector_size, vmfs_ptable *out)
+{
+	vmfs_mbr_check(src, sector_size, &out->mbr);
+	vmfs_gpt_check(src, sector_size, &out->gpt);
+	out->has_gpt = out->mbr.protective || out->gpt.primary.state != VMFS_COPY_MISSING ||
+		       out->gpt.backup.state != VMFS_COPY_MISSING;
+}
+
 static int ask_callback(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)
 {
 	(void)cxt;
@@ -151,6 +161,7 @@ vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable
 	out->sector_size = sector_size;
 	if (vmfs_source_size(src) < 2ull * sector_size)
 		return VMFS_OK; /* too small to hold any table */
+	check_health(src, sector_size, out);
 
 	if (vmfs_ptable_gpt_unsafe(src, sector_size, out->messages[0], sizeof(out->messages[0]))) {
 		out->message_count = 1;
@@ -201,6 +212,8 @@ vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable
 			fdisk_unref_table(tb);
 		}
 	}
+	if (strcmp(out->label, "gpt") == 0)
+		out->has_gpt = true;
 	fdisk_deassign_device(cxt, 1); /* nosync: we never wrote */
 	fdisk_unref_context(cxt);
 	if (status != VMFS_OK)
@@ -213,4 +226,41 @@ void vmfs_ptable_free(vmfs_ptable *table)
 	free(table->parts);
 	table->parts = NULL;
 	table->count = 0;
+}
+
+static void copy_finding(const vmfs_gpt_copy *bad, const vmfs_gpt_copy *good, bool primary, vmfs_findings *out)
+{
+	vmfs_findings_add(out, VMFS_SEVERITY_ERROR, primary ? "gpt-primary-damaged" : "gpt-backup-damaged",
+			  bad->problem_offset, "the %s GPT copy (header at LBA %" PRIu64 ") is %s: %s; the %s copy (LBA %"
+			  PRIu64 ") is intact: vmfs-restore --write rewrites it from the %s copy",
+			  primary ? "primary" : "backup", bad->header_lba, vmfs_copy_state_name(bad->state), bad->problem,
+			  primary ? "backup" : "primary", good->header_lba, primary ? "backup" : "primary");
+}
+
+void vmfs_ptable_health_findings(const vmfs_ptable *table, vmfs_findings *out)
+{
+	if (!table->has_gpt) {
+		if (table->mbr.state == VMFS_COPY_DAMAGED)
+			vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "mbr-damaged", table->mbr.problem_offset,
+					  "MBR: %s", table->mbr.problem);
+		return;
+	}
+	const vmfs_gpt_copy *p = &table->gpt.primary, *b = &table->gpt.backup;
+	if (p->state != VMFS_COPY_OK && b->state == VMFS_COPY_OK)
+		copy_finding(p, b, true, out);
+	else if (p->state == VMFS_COPY_OK && b->state != VMFS_COPY_OK)
+		copy_finding(b, p, false, out);
+	else if (p->state != VMFS_COPY_OK && b->state != VMFS_COPY_OK)
+		vmfs_findings_add(out, VMFS_SEVERITY_ERROR, "gpt-damaged", p->problem_offset,
+				  "neither GPT copy is usable: primary %s (%s), backup %s (%s)", vmfs_copy_state_name(p->state),
+				  p->problem, vmfs_copy_state_name(b->state), b->problem);
+	if (table->gpt.differ)
+		vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "gpt-copies-differ", b->header_lba * table->sector_size,
+				  "%s", table->gpt.differ_reason);
+	if (table->mbr.state == VMFS_COPY_MISSING)
+		vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "mbr-missing", 0, "GPT disk without a protective MBR: %s",
+				  table->mbr.problem);
+	else if (table->mbr.state == VMFS_COPY_DAMAGED)
+		vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "mbr-damaged", table->mbr.problem_offset, "MBR: %s",
+				  table->mbr.problem);
 }

@@ -267,6 +267,32 @@ static json_object *device_json(const vmfs_device *dev)
 	return o;
 }
 
+static json_object *copy_json(const vmfs_gpt_copy *c)
+{
+	json_object *o = json_object_new_object();
+	put(o, "state", json_object_new_string(vmfs_copy_state_name(c->state)));
+	put(o, "header_lba", ju64(c->header_lba));
+	put(o, "disk_guid", c->state == VMFS_COPY_MISSING ? NULL : json_object_new_string(c->disk_guid));
+	put(o, "problem", c->state == VMFS_COPY_OK ? NULL : jstr(c->problem));
+	put(o, "problem_offset", c->state == VMFS_COPY_OK ? NULL : ju64(c->problem_offset));
+	return o;
+}
+
+/* Each copy on its own: which one is intact is what a repair needs. */
+static json_object *health_json(const vmfs_ptable *t)
+{
+	json_object *o = json_object_new_object();
+	json_object *mbr = json_object_new_object();
+	put(mbr, "state", json_object_new_string(vmfs_copy_state_name(t->mbr.state)));
+	put(mbr, "protective", jbool(t->mbr.protective));
+	put(mbr, "problem", t->mbr.state == VMFS_COPY_OK ? NULL : jstr(t->mbr.problem));
+	put(o, "mbr", mbr);
+	put(o, "gpt_primary", t->has_gpt ? copy_json(&t->gpt.primary) : NULL);
+	put(o, "gpt_backup", t->has_gpt ? copy_json(&t->gpt.backup) : NULL);
+	put(o, "gpt_copies_differ", t->has_gpt ? jbool(t->gpt.differ) : NULL);
+	return o;
+}
+
 json_object *report_json(vmfs_source *src, const vmfs_disk *disk)
 {
 	json_object *root = json_object_new_object();
@@ -300,6 +326,7 @@ json_object *report_json(vmfs_source *src, const vmfs_disk *disk)
 		json_object_array_add(parts, o);
 	}
 	put(table, "partitions", parts);
+	put(table, "health", health_json(t));
 	put(root, "partition_table", table);
 
 	json_object *volumes = json_object_new_array();
