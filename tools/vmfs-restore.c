@@ -214,6 +214,8 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 		printf("%s%s\n", e->reason[0] ? ": " : "", fmt_safe_text(e->reason, safe, sizeof(safe)));
 	}
 	printf("\nTable: %s (%s)\n", plan->label, plan->why_label);
+	if (plan->gpt_rebuild)
+		printf("GPT repair: %s\n", fmt_safe_text(plan->why_rebuild, safe, sizeof(safe)));
 	if (plan->blocked) {
 		printf("Blocked: a proposed entry conflicts with an existing partition (see above); nothing can be written.\n");
 		return;
@@ -273,6 +275,13 @@ static vmfs_status verify_written(const char *path, const vmfs_plan *plan, vmfs_
 					    dev->findings.items[0].message);
 		vmfs_device_free(dev);
 	}
+	/* A rebuilt GPT copy: both copies must now be intact and agree. */
+	if (st == VMFS_OK && plan->gpt_rebuild &&
+	    (table.gpt.primary.state != VMFS_COPY_OK || table.gpt.backup.state != VMFS_COPY_OK || table.gpt.differ))
+		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, table.gpt.primary.header_lba * plan->sector_size,
+				    "after writing, the GPT copies are not both intact (primary %s, backup %s%s)",
+				    vmfs_copy_state_name(table.gpt.primary.state), vmfs_copy_state_name(table.gpt.backup.state),
+				    table.gpt.differ ? ", and they differ" : "");
 	vmfs_ptable_free(&table);
 	vmfs_source_close(src);
 	return st;
@@ -603,6 +612,15 @@ static int run(const struct restore_control *ctl, const char *path)
 		put(plan_json, "changes", json_object_new_uint64(plan.changes));
 		put(plan_json, "blocked", json_object_new_boolean(plan.blocked));
 		put(plan_json, "script", render.script ? json_object_new_string(render.script) : NULL);
+		json_object *rebuild = NULL;
+		if (plan.gpt_rebuild) {
+			rebuild = json_object_new_object();
+			put(rebuild, "copy", json_object_new_string(plan.gpt_rebuild_primary ? "primary" : "backup"));
+			put(rebuild, "from", json_object_new_string(plan.gpt_rebuild_primary ? "backup" : "primary"));
+			put(rebuild, "protective_mbr", json_object_new_boolean(plan.mbr_rebuild));
+			put(rebuild, "why", json_object_new_string(plan.why_rebuild));
+		}
+		put(plan_json, "gpt_rebuild", rebuild);
 		put(doc, "plan", plan_json);
 		json_object *changes = json_object_new_array();
 		for (size_t i = 0; i < render.count; i++) {

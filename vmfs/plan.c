@@ -80,6 +80,28 @@ static void choose_label(const vmfs_ptable *current, const vmfs_scan_result *sca
 	}
 }
 
+/* One GPT copy lost, the other intact: rebuilding the lost one from the
+ * intact one keeps the disk GUID, every entry, their GUIDs, names and
+ * attributes (2.2). Only for a GPT the plan keeps. */
+static void plan_gpt_rebuild(const vmfs_ptable *current, vmfs_plan *out)
+{
+	if (out->new_label || strcmp(out->label, "gpt") != 0 || !current->has_gpt)
+		return;
+	const vmfs_gpt_copy *p = &current->gpt.primary, *b = &current->gpt.backup;
+	if ((p->state == VMFS_COPY_OK) == (b->state == VMFS_COPY_OK))
+		return;
+	const vmfs_gpt_copy *bad = p->state == VMFS_COPY_OK ? b : p, *good = bad == p ? b : p;
+	out->gpt_rebuild = true;
+	out->gpt_rebuild_primary = bad == p;
+	out->mbr_rebuild = current->mbr.state == VMFS_COPY_MISSING;
+	snprintf(out->why_rebuild, sizeof(out->why_rebuild),
+		 "the %s GPT copy (LBA %" PRIu64 ") is %s: %s; it is rebuilt from the %s copy (LBA %" PRIu64
+		 "), keeping disk GUID %s and all %" PRIu32 " entries%s", bad == p ? "primary" : "backup", bad->header_lba,
+		 vmfs_copy_state_name(bad->state), bad->problem, bad == p ? "backup" : "primary", good->header_lba,
+		 good->disk_guid, good->entry_count, out->mbr_rebuild ? "; the missing protective MBR is written too" : "");
+	out->changes++;
+}
+
 vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, const vmfs_scan_result *scan,
 			   const vmfs_plan_options *options, vmfs_plan *out, vmfs_error *err)
 {
@@ -215,5 +237,6 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 		if (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE)
 			out->changes++;
 	}
+	plan_gpt_rebuild(current, out);
 	return VMFS_OK;
 }

@@ -48,6 +48,13 @@ typedef struct vmfs_plan {
 	size_t changes;            /* entries in state ADD or REPLACE */
 	bool blocked;              /* a conflict stops the write */
 	char why_label[160];
+	/* A kept GPT with one copy intact and the other missing or damaged: the
+	 * damaged copy is rebuilt from the intact one (format reference 2.2),
+	 * counted in changes. mbr_rebuild: its protective MBR is missing too. */
+	bool gpt_rebuild;
+	bool gpt_rebuild_primary;  /* the primary from the backup, else the backup from the primary */
+	bool mbr_rebuild;
+	char why_rebuild[640];
 } vmfs_plan;
 
 /* Builds the plan. Fails only on invalid options (VMFS_ERR_INVALID_ARG). */
