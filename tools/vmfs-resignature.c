@@ -320,7 +320,8 @@ static int write_plan(session *s, const struct resign_control *ctl, json_object 
 		targets[t].fd = -1;
 		if (!used[t])
 			continue;
-		st = vmfs_apply_open(&targets[t], s->paths[t], s->sizes[t], ctl->disk.sector_size, "vmfs-resignature " VMFS_VERSION,
+		st = vmfs_apply_open(&targets[t], s->paths[t], s->sizes[t], ctl->disk.sector_size, ctl->resign.force,
+				     "vmfs-resignature " VMFS_VERSION,
 				     ctl->new_identity ? "resignature: new identity" : "re-point: LUN identity", &err);
 		opened = t + 1;
 		for (size_t i = 0; st == VMFS_OK && i < p->count; i++) {

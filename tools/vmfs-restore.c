@@ -216,8 +216,18 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 	printf("\nTable: %s (%s)\n", plan->label, plan->why_label);
 	if (plan->gpt_rebuild)
 		printf("GPT repair: %s\n", fmt_safe_text(plan->why_rebuild, safe, sizeof(safe)));
+	for (size_t i = 0; i < plan->drop_count && i < sizeof(plan->drops) / sizeof(plan->drops[0]); i++) {
+		const struct vmfs_plan_drop *d = &plan->drops[i];
+		printf("Would disappear: partition %zu (%s, sectors %" PRIu64 "..%" PRIu64 ")%s\n", d->number,
+		       fmt_safe_text(d->type_name, safe, sizeof(safe)), d->start, d->start + d->size - 1,
+		       d->allowed ? ", as --force --replace asks" : ": refused");
+	}
 	if (plan->blocked) {
-		printf("Blocked: a proposed entry conflicts with an existing partition (see above); nothing can be written.\n");
+		if (plan->why_blocked[0])
+			printf("Blocked: %s; nothing can be written.\n", plan->why_blocked);
+		else
+			printf("Blocked: a proposed entry conflicts with an existing partition (see above); nothing can be "
+			       "written.\n");
 		return;
 	}
 	if (plan->changes == 0) {
@@ -351,7 +361,7 @@ static int write_plan(const struct restore_control *ctl, const char *path, uint6
 	vmfs_error err;
 	vmfs_error_clear(&err);
 	vmfs_apply a;
-	vmfs_status st = vmfs_apply_open(&a, path, scanned_size, plan->sector_size, "vmfs-restore " VMFS_VERSION,
+	vmfs_status st = vmfs_apply_open(&a, path, scanned_size, plan->sector_size, ctl->plan.force, "vmfs-restore " VMFS_VERSION,
 					 "partition table rebuild", &err);
 	/* The bytes in place must still be the ones the plan was made from. */
 	for (size_t i = 0; st == VMFS_OK && i < render->count; i++)
@@ -505,7 +515,7 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	if (ctl->write && changes) {
 		vmfs_apply a;
 		/* --force: the size was found to differ in the dry run and accepted. */
-		st = vmfs_apply_open(&a, path, ctl->plan.force ? 0 : b.source_size, b.sector_size,
+		st = vmfs_apply_open(&a, path, ctl->plan.force ? 0 : b.source_size, b.sector_size, ctl->plan.force,
 				     "vmfs-restore " VMFS_VERSION, "restore from backup", &err);
 		for (size_t i = 0; st == VMFS_OK && i < b.count; i++)
 			if (changed[i])
@@ -621,6 +631,18 @@ static int run(const struct restore_control *ctl, const char *path)
 			put(rebuild, "why", json_object_new_string(plan.why_rebuild));
 		}
 		put(plan_json, "gpt_rebuild", rebuild);
+		json_object *drops = json_object_new_array();
+		for (size_t i = 0; i < plan.drop_count && i < sizeof(plan.drops) / sizeof(plan.drops[0]); i++) {
+			json_object *d = json_object_new_object();
+			put(d, "number", json_object_new_uint64(plan.drops[i].number));
+			put(d, "start", json_object_new_uint64(plan.drops[i].start));
+			put(d, "size", json_object_new_uint64(plan.drops[i].size));
+			put(d, "type_name", json_object_new_string(plan.drops[i].type_name));
+			put(d, "allowed", json_object_new_boolean(plan.drops[i].allowed));
+			json_object_array_add(drops, d);
+		}
+		put(plan_json, "drops", drops);
+		put(plan_json, "why_blocked", plan.why_blocked[0] ? json_object_new_string(plan.why_blocked) : NULL);
 		put(doc, "plan", plan_json);
 		json_object *changes = json_object_new_array();
 		for (size_t i = 0; i < render.count; i++) {
@@ -646,6 +668,8 @@ static int run(const struct restore_control *ctl, const char *path)
 			"first, or --force)\n", prog, path);
 	} else if (ctl->write && status != EXIT_NOTHING) {
 		if (plan.blocked) {
+			if (plan.why_blocked[0])
+				fprintf(stderr, "%s: %s: %s: nothing written\n", prog, path, plan.why_blocked);
 			for (size_t i = 0; i < plan.count; i++)
 				if (plan.entries[i].state == VMFS_PLAN_CONFLICT)
 					fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog,

@@ -80,6 +80,45 @@ static void choose_label(const vmfs_ptable *current, const vmfs_scan_result *sca
 	}
 }
 
+/* A new label drops the current entries: never silently (issue 9). An entry
+ * the new table re-creates at the same start and size is not dropped. */
+static void plan_drops(const vmfs_ptable *current, const vmfs_plan_options *options, vmfs_plan *out)
+{
+	if (!out->new_label)
+		return;
+	size_t refused = 0, first_refused = 0;
+	for (size_t k = 0; k < current->count; k++) {
+		const vmfs_partition *p = &current->parts[k];
+		bool recreated = false;
+		for (size_t i = 0; i < out->count; i++) {
+			const vmfs_plan_entry *e = &out->entries[i];
+			recreated |= (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE) && e->start == p->start &&
+				     e->size == p->size;
+		}
+		if (recreated)
+			continue;
+		bool allowed = options->force && options->replace == p->number;
+		if (out->drop_count < sizeof(out->drops) / sizeof(out->drops[0])) {
+			struct vmfs_plan_drop *d = &out->drops[out->drop_count];
+			d->number = p->number;
+			d->start = p->start;
+			d->size = p->size;
+			d->allowed = allowed;
+			snprintf(d->type_name, sizeof(d->type_name), "%s", p->type_name);
+		}
+		out->drop_count++;
+		if (!allowed && refused++ == 0)
+			first_refused = p->number;
+	}
+	if (!refused)
+		return;
+	out->blocked = true;
+	snprintf(out->why_blocked, sizeof(out->why_blocked),
+		 "a new %s table would drop %zu existing partition%s of the %s table (see the list); nothing is dropped "
+		 "unless --force --replace N names it (partition %zu first)", out->label, refused, refused == 1 ? "" : "s",
+		 current->label, first_refused);
+}
+
 /* One GPT copy lost, the other intact: rebuilding the lost one from the
  * intact one keeps the disk GUID, every entry, their GUIDs, names and
  * attributes (2.2). Only for a GPT the plan keeps. */
@@ -237,6 +276,7 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 		if (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE)
 			out->changes++;
 	}
+	plan_drops(current, options, out);
 	plan_gpt_rebuild(current, out);
 	return VMFS_OK;
 }

@@ -48,6 +48,17 @@ typedef struct vmfs_plan {
 	size_t changes;            /* entries in state ADD or REPLACE */
 	bool blocked;              /* a conflict stops the write */
 	char why_label[160];
+	/* A new table (--table of another type) replaces the current one: every
+	 * current entry it does not re-create disappears. Each is listed; any not
+	 * named by --force --replace N blocks the plan (why_blocked). */
+	struct vmfs_plan_drop {
+		size_t number;
+		uint64_t start, size;
+		char type_name[64];
+		bool allowed;      /* named by --force --replace N */
+	} drops[16];
+	size_t drop_count;     /* may exceed 16: only the first 16 are listed */
+	char why_blocked[400];
 	/* A kept GPT with one copy intact and the other missing or damaged: the
 	 * damaged copy is rebuilt from the intact one (format reference 2.2),
 	 * counted in changes. mbr_rebuild: its protective MBR is missing too. */
