@@ -209,7 +209,7 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 		       fmt_size(e->size * plan->sector_size, size, sizeof(size)),
 		       strcmp(plan->label, "gpt") == 0 ? VMFS_GPT_TYPE_VMFS : "fb");
 		printf("    -> %s", vmfs_plan_state_name(e->state));
-		if (e->number && (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE || e->state == VMFS_PLAN_PRESENT))
+		if (e->number && (vmfs_plan_state_writes(e->state) || e->state == VMFS_PLAN_PRESENT))
 			printf(" as partition %zu", e->number);
 		printf("%s%s\n", e->reason[0] ? ": " : "", fmt_safe_text(e->reason, safe, sizeof(safe)));
 	}
@@ -265,7 +265,7 @@ static vmfs_status verify_written(const char *path, const vmfs_plan *plan, vmfs_
 	st = vmfs_ptable_read(src, plan->sector_size, &table, err);
 	for (size_t i = 0; st == VMFS_OK && i < plan->count; i++) {
 		const vmfs_plan_entry *e = &plan->entries[i];
-		if (e->state != VMFS_PLAN_ADD && e->state != VMFS_PLAN_REPLACE)
+		if (!vmfs_plan_state_writes(e->state))
 			continue;
 		const vmfs_partition *found = NULL;
 		for (size_t k = 0; k < table.count; k++)

@@ -16,6 +16,8 @@ const char *vmfs_plan_state_name(vmfs_plan_state state)
 	case VMFS_PLAN_STALE: return "stale";
 	case VMFS_PLAN_CONFLICT: return "conflict";
 	case VMFS_PLAN_UNFIT: return "unfit";
+	case VMFS_PLAN_RETYPE: return "retype";
+	case VMFS_PLAN_RESIZE: return "resize";
 	}
 	return "unknown";
 }
@@ -36,6 +38,24 @@ static uint64_t device_bytes(const vmfs_device *dev)
 static bool overlaps(uint64_t a_start, uint64_t a_size, uint64_t b_start, uint64_t b_size)
 {
 	return a_start < b_start + b_size && b_start < a_start + a_size;
+}
+
+bool vmfs_plan_state_writes(vmfs_plan_state state)
+{
+	return state == VMFS_PLAN_ADD || state == VMFS_PLAN_REPLACE || state == VMFS_PLAN_RETYPE ||
+	       state == VMFS_PLAN_RESIZE;
+}
+
+/* Partition p grown to the volume's length overlaps no other entry (the
+ * usable range was checked for the volume already). */
+static bool resize_fits(const vmfs_ptable *current, const vmfs_partition *p, const vmfs_plan_entry *e)
+{
+	for (size_t k = 0; k < current->count; k++) {
+		const vmfs_partition *q = &current->parts[k];
+		if (q != p && overlaps(q->start, q->size, e->start, e->size))
+			return false;
+	}
+	return true;
 }
 
 /* The newer of two overlapping devices: later modification, then later
@@ -244,10 +264,21 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 				out->blocked = true;
 				break;
 			}
-			if (p->start == e->start && p->size == e->size && p->vmfs) {
-				e->state = VMFS_PLAN_PRESENT;
+			if (p->start == e->start && p->size == e->size) {
 				e->number = p->number;
-				snprintf(e->reason, sizeof(e->reason), "partition %zu already holds this volume", p->number);
+				if (p->vmfs) {
+					e->state = VMFS_PLAN_PRESENT;
+					snprintf(e->reason, sizeof(e->reason), "partition %zu already holds this volume", p->number);
+				} else {
+					/* Right place, wrong type: only the type changes; the
+					 * entry keeps its GUID and name (2.2). */
+					e->state = VMFS_PLAN_RETYPE;
+					e->other = p->number;
+					snprintf(e->reason, sizeof(e->reason),
+						 "partition %zu has the volume's start and size (sectors %" PRIu64 "..%" PRIu64
+						 ") but type %s (%s): type only: set to VMFS, its GUID and name kept", p->number,
+						 p->start, p->start + p->size - 1, p->type, p->type_name);
+				}
 				break;
 			}
 			if (!overlaps(p->start, p->size, e->start, e->size))
@@ -261,19 +292,56 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 					 p->start + p->size - 1, p->number);
 				continue;
 			}
+			if (p->start == e->start && p->vmfs && p->size > e->size) {
+				/* Longer than the volume needs: it holds the volume; a
+				 * partition grown before its volume was. Left as it is. */
+				e->state = VMFS_PLAN_PRESENT;
+				e->number = p->number;
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu starts at the volume's start (sector %" PRIu64 ") and is %" PRIu64
+					 " sectors long, more than the %" PRIu64 " the volume needs (LVM totalBytes %" PRIu64
+					 "): it holds the volume and is left as it is", p->number, p->start, p->size, e->size,
+					 dev->lvm.total_bytes);
+				break;
+			}
+			if (p->start == e->start && p->vmfs && resize_fits(current, p, e)) {
+				/* Too short: the volume's end lies outside every partition.
+				 * Growing the entry into free space moves no data and keeps
+				 * its type, GUID and name. */
+				e->state = VMFS_PLAN_RESIZE;
+				e->number = p->number;
+				e->other = p->number;
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu starts at the volume's start (sector %" PRIu64 ") but is %" PRIu64
+					 " sectors long; the volume needs %" PRIu64 " (LVM totalBytes %" PRIu64 "): size only: "
+					 "grown into free space to %" PRIu64 " sectors, its type, GUID and name kept", p->number,
+					 p->start, p->size, e->size, dev->lvm.total_bytes, e->size);
+				break;
+			}
 			e->state = VMFS_PLAN_CONFLICT;
 			e->other = p->number;
-			snprintf(e->reason, sizeof(e->reason),
-				 "overlaps partition %zu (%s, sectors %" PRIu64 "..%" PRIu64 "): %s; use --force --replace %zu "
-				 "only if that partition is expendable", p->number, p->type_name, p->start, p->start + p->size - 1,
-				 p->vmfs ? "a VMFS entry with another start or length" : "a newer partition over the VMFS area",
-				 p->number);
+			if (p->start == e->start)
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu (%s) starts at the volume's start (sector %" PRIu64 ") but is %" PRIu64
+					 " sectors long where the volume needs %" PRIu64 "%s; use --force --replace %zu to "
+					 "replace that entry", p->number, p->type_name, p->start, p->size, e->size,
+					 !p->vmfs ? ", and its type is not VMFS" : ": another partition holds the sectors it would need",
+					 p->number);
+			else
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu (%s, sectors %" PRIu64 "..%" PRIu64 ") starts at sector %" PRIu64
+					 ", the volume at sector %" PRIu64 " (LVM header at 0x%" PRIx64 "): %s; use --force "
+					 "--replace %zu only if that entry is expendable", p->number, p->type_name, p->start,
+					 p->start + p->size - 1, p->start, e->start, dev->header_offset,
+					 p->vmfs ? "a VMFS entry with the wrong start"
+						 : "another partition over the VMFS area (created later, or a wrong start)",
+					 p->number);
 			out->blocked = true;
 			break;
 		}
 		if (e->state == VMFS_PLAN_ADD)
 			e->number = next_number++;
-		if (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE)
+		if (vmfs_plan_state_writes(e->state))
 			out->changes++;
 	}
 	plan_drops(current, options, out);

@@ -87,6 +87,40 @@ static vmfs_status dump_table(int fd, const char *path, unsigned sector_size, ch
 	return st;
 }
 
+/* An existing entry fixed in place (RETYPE: the type; RESIZE: the size):
+ * libfdisk changes that field only, so the entry keeps its GUID, name and
+ * attributes. Read back: start and size must be the planned ones. */
+static vmfs_status fix_in_place(struct fdisk_context *cxt, const char *path, const vmfs_plan *plan,
+				const vmfs_plan_entry *e, struct fdisk_parttype *type, vmfs_error *err)
+{
+	int rc;
+	if (e->state == VMFS_PLAN_RETYPE) {
+		if ((rc = fdisk_set_partition_type(cxt, e->number - 1, type)))
+			return fdisk_error(err, path, "setting the partition type", rc);
+	} else {
+		struct fdisk_partition *pa = fdisk_new_partition();
+		if (!pa)
+			return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+		rc = fdisk_partition_set_size(pa, e->size);
+		if (!rc)
+			rc = fdisk_partition_size_explicit(pa, 1);
+		if (!rc)
+			rc = fdisk_set_partition(cxt, e->number - 1, pa);
+		fdisk_unref_partition(pa);
+		if (rc)
+			return fdisk_error(err, path, "resizing the partition", rc);
+	}
+	struct fdisk_partition *check = NULL;
+	vmfs_status st = VMFS_OK;
+	if (fdisk_get_partition(cxt, e->number - 1, &check) || !check || fdisk_partition_get_start(check) != e->start ||
+	    fdisk_partition_get_size(check) != e->size)
+		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, e->start * plan->sector_size,
+				    "libfdisk did not leave partition %zu at sectors %" PRIu64 "+%" PRIu64, e->number, e->start,
+				    e->size);
+	fdisk_unref_partition(check);
+	return st;
+}
+
 /* Applies the plan's entries to the in-memory copy through libfdisk. */
 static vmfs_status apply_plan(int fd, const char *path, const vmfs_plan *plan, vmfs_error *err)
 {
@@ -122,7 +156,7 @@ static vmfs_status apply_plan(int fd, const char *path, const vmfs_plan *plan, v
 		}
 		const vmfs_device *first = NULL;
 		for (size_t i = 0; i < plan->count && !first; i++)
-			if (plan->entries[i].state == VMFS_PLAN_ADD || plan->entries[i].state == VMFS_PLAN_REPLACE)
+			if (vmfs_plan_state_writes(plan->entries[i].state))
 				first = plan->entries[i].device;
 		char id[40];
 		if (gpt && first) {
@@ -149,8 +183,12 @@ static vmfs_status apply_plan(int fd, const char *path, const vmfs_plan *plan, v
 		type = gpt ? fdisk_new_unknown_parttype(0, VMFS_GPT_TYPE_VMFS) : fdisk_new_unknown_parttype(VMFS_MBR_TYPE_VMFS, NULL);
 	for (size_t i = 0; i < plan->count && st == VMFS_OK; i++) {
 		const vmfs_plan_entry *e = &plan->entries[i];
-		if (e->state != VMFS_PLAN_ADD && e->state != VMFS_PLAN_REPLACE)
+		if (!vmfs_plan_state_writes(e->state))
 			continue;
+		if (e->state == VMFS_PLAN_RETYPE || e->state == VMFS_PLAN_RESIZE) {
+			st = fix_in_place(cxt, path, plan, e, type, err);
+			continue;
+		}
 		if (e->state == VMFS_PLAN_REPLACE && (rc = fdisk_delete_partition(cxt, e->other - 1))) {
 			st = fdisk_error(err, path, "removing the conflicting partition", rc);
 			break;
@@ -260,7 +298,7 @@ vmfs_status vmfs_table_render_plan(vmfs_source *src, const vmfs_plan *plan, vmfs
 				      plan->blocked ? "the plan is blocked by a conflict" : "the plan changes nothing");
 	size_t entry_changes = 0;
 	for (size_t i = 0; i < plan->count; i++)
-		entry_changes += plan->entries[i].state == VMFS_PLAN_ADD || plan->entries[i].state == VMFS_PLAN_REPLACE;
+		entry_changes += vmfs_plan_state_writes(plan->entries[i].state);
 	char why[256];
 	if (entry_changes && !plan->gpt_rebuild && vmfs_ptable_gpt_unwritable(src, plan->sector_size, why, sizeof(why)))
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, VMFS_NO_OFFSET,
