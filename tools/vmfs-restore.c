@@ -551,6 +551,26 @@ out:
 	return status;
 }
 
+/* True when every error finding of the volumes found says the image ends
+ * before the volume does (a copy that stopped early), not damage. */
+static bool cut_short(const vmfs_scan_result *scan, uint64_t source_size)
+{
+	bool any = false;
+	for (size_t i = 0; i < scan->count; i++) {
+		const vmfs_device *dev = scan->hits[i].device;
+		if (!vmfs_device_has_errors(dev))
+			continue;
+		if (dev->lvm.total_bytes <= source_size - dev->offset)
+			return false;
+		for (size_t k = 0; k < dev->findings.count; k++)
+			if (dev->findings.items[k].severity == VMFS_SEVERITY_ERROR &&
+			    strcmp(dev->findings.items[k].code, "truncated") != 0)
+				return false;
+		any = true;
+	}
+	return any;
+}
+
 static int run(const struct restore_control *ctl, const char *path)
 {
 	vmfs_source *src = NULL;
@@ -664,8 +684,13 @@ static int run(const struct restore_control *ctl, const char *path)
 	if (status == EXIT_NOTHING)
 		fprintf(stderr, "%s: %s: no VMFS volume found (%s scan)\n", prog, path, ctl->deep ? "deep" : "probe");
 	if (ctl->write && status == EXIT_ERROR && !ctl->plan.force) {
-		fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a backup "
-			"first, or --force)\n", prog, path);
+		if (cut_short(&scan, vmfs_source_size(src)))
+			fprintf(stderr, "%s: %s: the image (%" PRIu64 " bytes) ends before a volume does: a copy that stopped "
+				"early; a partition table cannot be written to it: nothing written\n", prog, path,
+				vmfs_source_size(src));
+		else
+			fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a "
+				"backup first, or --force)\n", prog, path);
 	} else if (ctl->write && status != EXIT_NOTHING) {
 		if (plan.blocked) {
 			if (plan.why_blocked[0])

@@ -239,6 +239,18 @@ vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, c
 		}
 		if (invalid)
 			snprintf(e->reason, sizeof(e->reason), "proposed because of --force although %s", invalid);
+		if (e->start + e->size > out->disk_sectors) {
+			/* The image stopped before the volume's end: no table can
+			 * describe the volume on it (issue 9: not "damaged"). */
+			e->state = VMFS_PLAN_UNFIT;
+			snprintf(e->reason, sizeof(e->reason),
+				 "the image ends before the volume does: it is %" PRIu64 " bytes (%" PRIu64 " sectors), the "
+				 "volume needs sectors %" PRIu64 "..%" PRIu64 " (%" PRIu64 " bytes from 0x%" PRIx64
+				 "): a copy that stopped early; a partition table cannot be written to it (complete the "
+				 "copy, or restore on the whole disk)", vmfs_source_size(src), out->disk_sectors, e->start,
+				 e->start + e->size - 1, bytes, dev->offset);
+			continue;
+		}
 		if (e->start < first_usable || e->start + e->size - 1 > last_usable || (!gpt && (e->start > MBR_MAX_SECTORS ||
 		    e->size > MBR_MAX_SECTORS))) {
 			e->state = VMFS_PLAN_UNFIT;
