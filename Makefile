@@ -256,7 +256,7 @@ uninstall:
 # Installs everything needed on a fresh Debian machine. Safe to run twice.
 DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
                 libjson-c-dev nettle-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
-                xz-utils gzip man-db groff-base valgrind bc
+                xz-utils gzip man-db groff-base valgrind bc python3 python3-jsonschema
 # clang's libFuzzer and sanitizer runtimes (make fuzz): only recommended by clang.
 DEB_PACKAGES += libclang-rt-dev
 deps:

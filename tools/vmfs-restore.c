@@ -3,6 +3,7 @@
  * source is opened O_RDONLY and never written. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
+#include "tools/common/wholedisk.h"
 #include "vmfs/apply.h"
 #include "vmfs/backup.h"
 #include "vmfs/disk.h"
@@ -40,6 +41,35 @@ struct restore_control {
 	vmfs_plan_options plan;
 };
 
+/* What a --write did, for the JSON document and the errors[] list. */
+struct outcome {
+	bool written;
+	char undo_path[4096];
+	json_object *errors;        /* errors[] items; NULL without --json */
+};
+
+static void outcome_error(struct outcome *out, const vmfs_error *err, const char *path)
+{
+	if (out->errors)
+		json_object_array_add(out->errors, cli_error_item(err, path));
+}
+
+static void outcome_error_make(struct outcome *out, const char *path, uint64_t offset, const char *code,
+			       const char *message)
+{
+	if (out->errors)
+		json_object_array_add(out->errors, cli_error_item_make(path, offset, code, message));
+}
+
+/* The fields every --json document of this tool ends with. */
+static void outcome_finish(json_object *doc, struct outcome *out, int status)
+{
+	json_object_object_add(doc, "written", json_object_new_boolean(out->written));
+	json_object_object_add(doc, "undo_file", out->written ? json_object_new_string(out->undo_path) : NULL);
+	cli_doc_finish(doc, out->errors, status);
+	out->errors = NULL;
+}
+
 static void usage(void)
 {
 	printf("Usage:\n"
@@ -74,8 +104,11 @@ static void usage(void)
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
+	       "A partition given instead of its disk is refused: the table is on the whole disk.\n"
+	       "\n"
 	       "Exit status: 0 volumes found (and written with --write); 1 none found; 2 error\n"
-	       "(nothing written, or rolled back); 3 bad usage.\n"
+	       "(nothing written, or rolled back); 3 bad usage. --json: one document, schema in\n"
+	       "share/vmfs/vmfs-tools.schema.json.\n"
 	       "See vmfs-restore(1).\n", prog);
 }
 
@@ -109,22 +142,25 @@ static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, 
 			       const vmfs_scan_result *scan)
 {
 	const vmfs_device *dev = e->device;
-	char uuid[VMFS_UUID_TEXT_LEN + 1], version[48], safe[600];
+	char version[48], safe[600];
 	json_object *o = json_object_new_object();
 	put(o, "offset", json_object_new_uint64(dev->offset));
 	put(o, "header_offset", json_object_new_uint64(hit->header_offset));
 	json_object *lvm = json_object_new_object();
 	put(lvm, "major", json_object_new_uint64(dev->lvm.major));
 	put(lvm, "minor", json_object_new_uint64(dev->lvm.minor));
-	put(lvm, "device_uuid", json_object_new_string(vmfs_uuid_format(&dev->lvm.device_uuid, uuid)));
-	put(lvm, "lv_uuid", dev->primary ? json_object_new_string(vmfs_uuid_format(&dev->primary->entry.lv_uuid, uuid)) : NULL);
+	cli_json_put_uuid(lvm, "device_uuid", &dev->lvm.device_uuid, false);
+	if (dev->primary)
+		cli_json_put_uuid(lvm, "lv_uuid", &dev->primary->entry.lv_uuid, false);
+	else
+		put(lvm, "lv_uuid", NULL);
 	put(lvm, "total_bytes", json_object_new_uint64(dev->lvm.total_bytes));
 	put(lvm, "generation", json_object_new_uint64(dev->lvm.generation));
 	put(o, "lvm", lvm);
 	if (dev->has_fs) {
 		json_object *fs = json_object_new_object();
 		put(fs, "version_string", json_object_new_string(vmfs_fs_version_string(&dev->fs, version, sizeof(version))));
-		put(fs, "uuid", json_object_new_string(vmfs_uuid_format(&dev->fs.uuid, uuid)));
+		cli_json_put_uuid(fs, "uuid", &dev->fs.uuid, false);
 		put(fs, "label", json_object_new_string(fmt_safe_text(dev->fs.label, safe, sizeof(safe))));
 		put(o, "fs", fs);
 	} else {
@@ -176,7 +212,7 @@ static void print_byte_diff(const vmfs_byte_change *c)
 }
 
 static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_scan_result *scan, const vmfs_plan *plan,
-		       const vmfs_table_render *render, bool deep)
+		       const vmfs_table_render *render, bool deep, bool write)
 {
 	char size[32], uuid[VMFS_UUID_TEXT_LEN + 1], version[48], safe[600];
 	printf("Source: %s (%" PRIu64 " bytes = %s, %u-byte sectors)\n", fmt_safe_text(vmfs_source_path(src), safe, sizeof(safe)),
@@ -235,7 +271,7 @@ static void print_text(vmfs_source *src, const vmfs_ptable *table, const vmfs_sc
 		return;
 	}
 	printf("\nThe table after the rebuild (sfdisk format):\n%s", render->script ? render->script : "");
-	printf("\nBytes that would change (dry run: nothing has been written):\n");
+	printf(write ? "\nBytes to change (--write):\n" : "\nBytes that would change (dry run: nothing has been written):\n");
 	for (size_t i = 0; i < render->count; i++)
 		print_byte_diff(&render->changes[i]);
 }
@@ -305,19 +341,22 @@ typedef struct plan_verify {
 /* Undo file (fsynced) before the first byte changes; write, fsync, read
  * back; verify (when given); roll back on any failure. The changes are in
  * a->undo already; a is closed on return. */
-static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const plan_verify *verify, size_t areas)
+static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const plan_verify *verify, size_t areas,
+			 uint64_t bytes, struct outcome *outcome)
 {
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	char undo_path[4096];
+	char *undo_path = outcome->undo_path;
+	size_t undo_len = sizeof(outcome->undo_path);
 	if (ctl->undo_file)
-		snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
+		snprintf(undo_path, undo_len, "%s", ctl->undo_file);
 	else
-		fmt_stamped_name("vmfs-restore-", a->path, ".undo", undo_path, sizeof(undo_path));
+		fmt_stamped_name("vmfs-restore-", a->path, ".undo", undo_path, undo_len);
 	int status = EXIT_ERROR;
 	vmfs_status st = vmfs_apply_prepare(a, undo_path, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, a->path);
 		fprintf(stderr, "%s: %s: nothing was written\n", prog, a->path);
 		goto out;
 	}
@@ -328,27 +367,37 @@ static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const
 		st = verify_written(a->path, verify->plan, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, a->path);
 		vmfs_error rollback;
 		if (vmfs_apply_rollback(a, &rollback) == VMFS_OK) {
 			fprintf(stderr, "%s: %s: rolled back from %s: the target holds its previous bytes again\n", prog,
 				a->path, undo_path);
 		} else {
+			char command[9000];
+			const char *words[] = { prog, "--undo", undo_path, a->path, NULL };
 			cli_print_error(prog, &rollback);
-			fprintf(stderr, "%s: %s: ROLLBACK FAILED: run '%s --undo %s %s'\n", prog, a->path, prog, undo_path,
-				a->path);
+			outcome_error(outcome, &rollback, a->path);
+			fprintf(stderr, "%s: %s: ROLLBACK FAILED: run: %s\n", prog, a->path,
+				cli_command_line(command, sizeof(command), words));
 		}
 		goto out;
 	}
 	if (!vmfs_apply_reread_table(a))
 		fprintf(stderr, "%s: %s: the kernel did not re-read the table (%s); it will at the next rescan\n", prog,
 			a->path, strerror(errno));
-	if (!ctl->quiet && !ctl->json)
-		printf("Written, synced and verified: %zu area(s)%s.\nTo undo: %s --undo %s %s\n", areas,
-		       verify ? "; volumes probed through their new partitions" : "", prog, undo_path, a->path);
+	if (!ctl->quiet && !ctl->json) {
+		char command[9000];
+		const char *words[] = { prog, "--undo", undo_path, a->path, NULL };
+		printf("Written, synced and verified: %zu area(s), %" PRIu64 " bytes at the offsets above%s.\n"
+		       "To undo: %s\n", areas, bytes, verify ? "; volumes probed through their new partitions" : "",
+		       cli_command_line(command, sizeof(command), words));
+	}
 	status = EXIT_OK;
+	outcome->written = true;
 out:
 	if (vmfs_apply_close(a, &err) != VMFS_OK && status == EXIT_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, a->path);
 		status = EXIT_ERROR;
 	}
 	return status;
@@ -356,7 +405,7 @@ out:
 
 /* --write of a partition-table rebuild. */
 static int write_plan(const struct restore_control *ctl, const char *path, uint64_t scanned_size, const vmfs_plan *plan,
-		      const vmfs_table_render *render)
+		      const vmfs_table_render *render, struct outcome *outcome)
 {
 	vmfs_error err;
 	vmfs_error_clear(&err);
@@ -369,12 +418,16 @@ static int write_plan(const struct restore_control *ctl, const char *path, uint6
 				    render->changes[i].length, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, path);
 		fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
 		vmfs_apply_close(&a, NULL);
 		return EXIT_ERROR;
 	}
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < render->count; i++)
+		bytes += render->changes[i].length;
 	plan_verify verify = { plan };
-	return apply_changes(ctl, &a, &verify, render->count);
+	return apply_changes(ctl, &a, &verify, render->count, bytes, outcome);
 }
 
 /* Images have no WWID: two LUN images of one size pass the identity check.
@@ -444,10 +497,17 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	vmfs_error err;
 	vmfs_error_clear(&err);
 	vmfs_backup b;
+	struct outcome outcome = { .errors = ctl->json ? json_object_new_array() : NULL };
 	if (vmfs_backup_load(ctl->from_backup, &b, &err) != VMFS_OK) {
 		cli_print_error(prog, &err);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
+		if (ctl->json) {
+			json_object *doc = cli_doc_new(prog);
+			json_object_object_add(doc, "operation", json_object_new_string("from-backup"));
+			json_object_object_add(doc, "backup", json_object_new_string(ctl->from_backup));
+			json_object_object_add(doc, "target", json_object_new_string(path));
+			outcome_error(&outcome, &err, ctl->from_backup);
+			outcome_finish(doc, &outcome, EXIT_ERROR);
+		}
 		return EXIT_ERROR;
 	}
 	int status = EXIT_ERROR;
@@ -506,12 +566,23 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	src = NULL;
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(&outcome, &err, path);
+		if (ctl->json) {
+			json_object *doc = cli_doc_new(prog);
+			json_object_object_add(doc, "operation", json_object_new_string("from-backup"));
+			json_object_object_add(doc, "backup", json_object_new_string(ctl->from_backup));
+			json_object_object_add(doc, "target", json_object_new_string(path));
+			json_object_object_add(doc, "regions", regions);
+			regions = NULL;
+			outcome_finish(doc, &outcome, EXIT_ERROR);
+		}
 		json_object_put(regions);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
 		goto out;
 	}
 	status = EXIT_OK;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < b.count; i++)
+		bytes += changed[i] ? b.regions[i].length : 0;
 	if (ctl->write && changes) {
 		vmfs_apply a;
 		/* --force: the size was found to differ in the dry run and accepted. */
@@ -523,28 +594,29 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 						    (uint32_t)b.regions[i].length, &err);
 		if (st != VMFS_OK) {
 			cli_print_error(prog, &err);
+			outcome_error(&outcome, &err, path);
 			fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
 			vmfs_apply_close(&a, NULL);
 			status = EXIT_ERROR;
 		} else {
-			status = apply_changes(ctl, &a, NULL, changes);
+			status = apply_changes(ctl, &a, NULL, changes, bytes, &outcome);
 		}
 	} else if (!ctl->quiet && !ctl->json) {
 		printf(changes ? "%zu region(s) differ (dry run: nothing has been written; --write puts them back).\n"
 			       : "Nothing differs from the backup.\n", changes);
 	}
 	if (regions) {
-		json_object *doc = json_object_new_object();
-		json_object_object_add(doc, "tool", json_object_new_string(prog));
+		json_object *doc = cli_doc_new(prog);
+		json_object_object_add(doc, "operation", json_object_new_string("from-backup"));
 		json_object_object_add(doc, "backup", json_object_new_string(ctl->from_backup));
 		json_object_object_add(doc, "target", json_object_new_string(path));
 		json_object_object_add(doc, "regions", regions);
 		json_object_object_add(doc, "changes", json_object_new_uint64(changes));
-		json_object_object_add(doc, "written", json_object_new_boolean(ctl->write && changes && status == EXIT_OK));
-		json_object_object_add(doc, "exit_status", json_object_new_int(status));
-		cli_print_json(doc);
+		json_object_object_add(doc, "bytes", json_object_new_uint64(bytes));
+		outcome_finish(doc, &outcome, status);
 	}
 out:
+	json_object_put(outcome.errors);
 	free(now);
 	free(changed);
 	vmfs_backup_free(&b);
@@ -581,7 +653,11 @@ static int run(const struct restore_control *ctl, const char *path)
 	static vmfs_plan plan;
 	vmfs_table_render render = { 0 };
 	int status = EXIT_ERROR;
+	struct outcome outcome = { .errors = ctl->json ? json_object_new_array() : NULL };
+	json_object *doc = NULL;
 	vmfs_status st = refuse_backup_file(path, &err);
+	if (st == VMFS_OK && (st = wholedisk_check(path, &err)) != VMFS_OK)
+		outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "not-whole-disk", err.reason);
 	if (st == VMFS_OK)
 		st = vmfs_source_open(path, &src, &err);
 	if (st == VMFS_OK)
@@ -599,8 +675,13 @@ static int run(const struct restore_control *ctl, const char *path)
 		st = vmfs_table_render_plan(src, &plan, &render, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
+		if (outcome.errors && json_object_array_length(outcome.errors) == 0)
+			outcome_error(&outcome, &err, path);
+		if (ctl->json) {
+			doc = cli_doc_new(prog);
+			put(doc, "operation", json_object_new_string("rebuild-table"));
+			put(doc, "source", NULL);
+		}
 		goto out;
 	}
 	status = scan.count ? EXIT_OK : EXIT_NOTHING;
@@ -610,16 +691,17 @@ static int run(const struct restore_control *ctl, const char *path)
 		if (!vmfs_device_has_errors(scan.hits[i].device))
 			continue;
 		cli_print_error_findings(prog, path, &scan.hits[i].device->findings);
+		if (outcome.errors)
+			cli_error_items_from_findings(outcome.errors, path, &scan.hits[i].device->findings);
 		status = EXIT_ERROR;
 	}
 	if (ctl->json) {
-		json_object *doc = json_object_new_object();
+		doc = cli_doc_new(prog);
 		json_object *source = json_object_new_object();
 		put(source, "path", json_object_new_string(path));
 		put(source, "size", json_object_new_uint64(vmfs_source_size(src)));
 		put(source, "sector_size", json_object_new_uint64(plan.sector_size));
-		put(doc, "tool", json_object_new_string(prog));
-		put(doc, "version", json_object_new_string(VMFS_VERSION));
+		put(doc, "operation", json_object_new_string("rebuild-table"));
 		put(doc, "source", source);
 		json_object *current = json_object_new_object();
 		put(current, "type", json_object_new_string(table.label));
@@ -675,37 +757,43 @@ static int run(const struct restore_control *ctl, const char *path)
 			json_object_array_add(changes, c);
 		}
 		put(doc, "changes", changes);
-		put(doc, "written", json_object_new_boolean(false)); /* at report time; see exit_status */
-		put(doc, "exit_status", json_object_new_int(status));
-		cli_print_json(doc);
+		/* written, undo_file, errors and exit_status after the write, below. */
 	} else if (!ctl->quiet) {
-		print_text(src, &table, &scan, &plan, &render, ctl->deep);
+		print_text(src, &table, &scan, &plan, &render, ctl->deep, ctl->write);
 	}
 	if (status == EXIT_NOTHING)
 		fprintf(stderr, "%s: %s: no VMFS volume found (%s scan)\n", prog, path, ctl->deep ? "deep" : "probe");
 	if (ctl->write && status == EXIT_ERROR && !ctl->plan.force) {
-		if (cut_short(&scan, vmfs_source_size(src)))
+		if (cut_short(&scan, vmfs_source_size(src))) {
 			fprintf(stderr, "%s: %s: the image (%" PRIu64 " bytes) ends before a volume does: a copy that stopped "
 				"early; a partition table cannot be written to it: nothing written\n", prog, path,
 				vmfs_source_size(src));
-		else
+			outcome_error_make(&outcome, path, vmfs_source_size(src), "write-refused-truncated",
+					   "the image ends before a volume does: a partition table cannot be written to it");
+		} else {
 			fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a "
 				"backup first, or --force)\n", prog, path);
+			outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "write-refused-damaged",
+					   "the volume's metadata is damaged: nothing written (restore it from a backup first, or --force)");
+		}
 	} else if (ctl->write && status != EXIT_NOTHING) {
 		if (plan.blocked) {
 			if (plan.why_blocked[0])
 				fprintf(stderr, "%s: %s: %s: nothing written\n", prog, path, plan.why_blocked);
 			for (size_t i = 0; i < plan.count; i++)
-				if (plan.entries[i].state == VMFS_PLAN_CONFLICT)
+				if (plan.entries[i].state == VMFS_PLAN_CONFLICT) {
 					fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog,
 						path, plan.entries[i].device->offset, plan.entries[i].device->offset,
 						plan.entries[i].reason);
+					outcome_error_make(&outcome, path, plan.entries[i].device->offset, "write-blocked-conflict",
+							   plan.entries[i].reason);
+				}
 			status = EXIT_ERROR;
 		} else if (plan.changes) {
 			uint64_t scanned_size = vmfs_source_size(src);
 			vmfs_source_close(src); /* the target is reopened for writing */
 			src = NULL;
-			status = write_plan(ctl, path, scanned_size, &plan, &render);
+			status = write_plan(ctl, path, scanned_size, &plan, &render, &outcome);
 		} else {
 			/* Nothing to write: fine when every volume has its entry; not
 			 * when a volume was left out (unfit): say why, exit 2. */
@@ -716,6 +804,8 @@ static int run(const struct restore_control *ctl, const char *path)
 				left_out = true;
 				fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog, path,
 					plan.entries[i].device->offset, plan.entries[i].device->offset, plan.entries[i].reason);
+				outcome_error_make(&outcome, path, plan.entries[i].device->offset, "write-refused-unfit",
+						   plan.entries[i].reason);
 			}
 			if (left_out)
 				status = EXIT_ERROR;
@@ -724,6 +814,9 @@ static int run(const struct restore_control *ctl, const char *path)
 		}
 	}
 out:
+	if (doc)
+		outcome_finish(doc, &outcome, status);
+	json_object_put(outcome.errors);
 	vmfs_table_render_free(&render);
 	vmfs_scan_result_free(&scan);
 	vmfs_ptable_free(&table);
@@ -753,6 +846,7 @@ int main(int argc, char **argv)
 	struct restore_control ctl = { 0 };
 	uint64_t value;
 	int c;
+	cli_init(argc, argv, "dwfjqhV");
 	while ((c = getopt_long(argc, argv, "dt:wu:fr:b:jqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': ctl.deep = true; break;
