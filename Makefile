@@ -10,6 +10,7 @@ LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DATADIR     ?= $(PREFIX)/share/vmfs
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 CC          ?= cc
@@ -245,12 +246,16 @@ install: all
 	for page in $(MANPAGES); do \
 	    sec=$${page##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
 	    install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec/; done
+	install -d $(DESTDIR)$(DATADIR)
+	install -m 644 schema/vmfs-tools.schema.json $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(COMPLETIONDIR)/$$t; done
 	rm -f $(DESTDIR)$(LIBDIR)/libvmfs.a $(DESTDIR)$(LIBDIR)/libvmfs.so $(DESTDIR)$(LIBDIR)/libvmfs.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libvmfs.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/vmfs.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/vmfs
+	rm -f $(DESTDIR)$(DATADIR)/vmfs-tools.schema.json
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 	for page in $(MANPAGES); do sec=$${page##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$page); done
 
 # Installs everything needed on a fresh Debian machine. Safe to run twice.

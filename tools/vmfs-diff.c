@@ -49,7 +49,8 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  -j, --json             one JSON document on stdout\n"
-	       "  -q, --quiet            no output, only the exit status (and errors on stderr)\n"
+	       "  -q, --quiet            no text output, only the exit status (and errors on stderr;\n"
+	       "                         with --json the document is still printed)\n"
 	       "  -o, --offset OFFSET    a VMFS partition starts OFFSET into both A and B (no table is\n"
 	       "                         read): bytes, 0x for hex, K/KiB M/MiB G/GiB T/TiB (1024),\n"
 	       "                         KB MB GB TB (1000), or sectors with s (2048s)\n"
@@ -443,7 +444,7 @@ int main(int argc, char **argv)
 			compare_failed = true;
 		}
 	}
-	if (ctl.json && !ctl.quiet)
+	if (ctl.json)
 		cli_print_json(document(sides, compared ? &diff : NULL, compare_failed ? &compare_err : NULL, status));
 	else if (compared && !ctl.quiet)
 		report_text(sides, &diff);
