@@ -115,7 +115,7 @@ Test(contract, sysfs_tells_a_partition_from_its_disk)
 	/* An image file is never refused. */
 	vmfs_error err;
 	const char *image = tmp_path("plain.img");
-	mkfixture("volume", "--size", "64M", image, NULL);
+	mkfixture("volume", "--size", "600M", image, NULL);
 	cr_assert_eq(wholedisk_check(image, &err), VMFS_OK);
 }
 
