@@ -377,4 +377,15 @@ Test(backup_cli, damaged_source_is_backed_up_and_said)
 	r = run_tool("vmfs-backup", "--verify", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
+	/* In JSON the damage is the source's, not an error of the run. */
+	snprintf(backup, sizeof(backup), "%s", tmp_path("cut2.bkp"));
+	r = run_tool("vmfs-backup", "--json", image, "-O", backup, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert_eq(json_object_array_length(jpath(doc, "errors")), 0);
+	cr_assert_eq(ju64_at(doc, "sources[0].damage[0].offset"), 0x10005e, "%s", r.out);
+	cr_assert_str_eq(jstr_at(doc, "sources[0].damage[0].path"), image);
+	cr_assert_str_eq(jstr_at(doc, "sources[0].output"), backup);
+	json_object_put(doc);
+	tool_result_free(&r);
 }

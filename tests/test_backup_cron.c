@@ -475,6 +475,10 @@ static void assert_envelope(json_object *doc, int status)
 	cr_assert_str_eq(jstr_at(doc, "tool"), "vmfs-backup");
 	cr_assert_eq(json_object_get_int(jpath(doc, "exit_status")), status);
 	json_object *errors = jpath(doc, "errors");
+	if (status == 0)
+		cr_assert_eq(json_object_array_length(errors), 0, "errors[] with exit status 0");
+	else
+		cr_assert_gt(json_object_array_length(errors), 0, "exit status %d and no errors[]", status);
 	for (size_t i = 0; i < json_object_array_length(errors); i++) {
 		json_object *e = json_object_array_get_idx(errors, i);
 		static const char *const ekeys[] = { "path", "offset", "code", "message" };
@@ -487,7 +491,7 @@ static void assert_envelope(json_object *doc, int status)
 	for (size_t i = 0; i < json_object_array_length(sources); i++) {
 		json_object *s = json_object_array_get_idx(sources, i);
 		static const char *const skeys[] = { "path", "identity", "output", "unchanged_since", "removed",
-						     "volumes", "regions", "bytes", "sha256" };
+						     "volumes", "damage", "regions", "bytes", "sha256" };
 		for (size_t k = 0; k < sizeof(skeys) / sizeof(skeys[0]); k++)
 			cr_assert(json_object_object_get_ex(s, skeys[k], NULL), "sources[%zu] has no %s", i, skeys[k]);
 		static const char *const ikeys[] = { "size", "sector_size", "wwid", "serial", "vendor", "model" };

@@ -130,14 +130,15 @@ static void report_error(struct run *run, const vmfs_error *err, const char *pat
 						      vmfs_status_name(err->status), err->reason));
 }
 
-static void report_findings(struct run *run, const char *path, const vmfs_findings *findings)
+/* Error findings: on stderr, and as items of list (errors[] when they stop
+ * the backup, the source's damage[] when it is backed up as it is). */
+static void report_findings(json_object *list, const char *path, const vmfs_findings *findings)
 {
 	cli_print_error_findings(prog, path, findings);
 	for (size_t i = 0; i < findings->count; i++)
 		if (findings->items[i].severity == VMFS_SEVERITY_ERROR)
-			json_object_array_add(run->errors, error_item(path, findings->items[i].offset,
-								      findings->items[i].code,
-								      findings->items[i].message));
+			json_object_array_add(list, error_item(path, findings->items[i].offset, findings->items[i].code,
+							       findings->items[i].message));
 }
 
 /* One sources[] item with every key, null until known. */
@@ -154,6 +155,7 @@ static json_object *source_item(const char *path)
 	json_object_object_add(o, "unchanged_since", NULL);
 	json_object_object_add(o, "removed", json_object_new_array());
 	json_object_object_add(o, "volumes", json_object_new_array());
+	json_object_object_add(o, "damage", json_object_new_array());
 	json_object_object_add(o, "regions", NULL);
 	json_object_object_add(o, "bytes", NULL);
 	json_object_object_add(o, "sha256", NULL);
@@ -238,7 +240,8 @@ static int rotate(const struct backup_control *ctl, struct run *run, const char 
 		if (++others < ctl->keep)
 			continue;
 		char victim[4096 + VMFS_BACKUP_SET_NAME_MAX + 2];
-		snprintf(victim, sizeof(victim), "%s/%s", ctl->dir, set.names[n]);
+		if ((size_t)snprintf(victim, sizeof(victim), "%s/%s", ctl->dir, set.names[n]) >= sizeof(victim))
+			continue; /* cannot be: the listing read it; never unlink a cut path */
 		if (unlink(victim) != 0) {
 			vmfs_error_set(&err, VMFS_ERR_IO, victim, VMFS_NO_OFFSET, "cannot remove the old backup: %s",
 				       strerror(errno));
@@ -264,15 +267,18 @@ static int rotate(const struct backup_control *ctl, struct run *run, const char 
 }
 
 /* --if-changed: the newest backup of the source in --dir, when its metadata
- * equals b's. Fills name (the path) and sha256 of that file. */
+ * equals b's. Fills name (the path) and sha256 of that file. When --dir
+ * cannot be listed, says so and sets *status to 2 (the backup is still
+ * written: not knowing is not "unchanged"). */
 static bool unchanged(const struct backup_control *ctl, struct run *run, const char *prefix, const char *key,
-		      const vmfs_backup *b, char *name, size_t len, uint8_t sha256[32])
+		      const vmfs_backup *b, char *name, size_t len, uint8_t sha256[32], int *status)
 {
 	vmfs_backup_set set;
 	vmfs_error err;
 	vmfs_error_clear(&err);
 	if (vmfs_backup_set_list(ctl->dir, prefix, key, &set, &err) != VMFS_OK) {
 		report_error(run, &err, ctl->dir);
+		*status = EXIT_ERROR;
 		return false;
 	}
 	bool same = false;
@@ -324,7 +330,7 @@ static int backup_one(const struct backup_control *ctl, struct run *run, const c
 	if (st == VMFS_OK && disk.num_devices == 0) {
 		/* Nothing to bring back: no file (a table-only backup would
 		 * pass for a volume's), status 1 like a scan that finds nothing. */
-		report_findings(run, path, &disk.findings);
+		report_findings(run->errors, path, &disk.findings);
 		if (!vmfs_findings_has(&disk.findings, "nothing-found"))
 			json_object_array_add(run->errors, error_item(path, VMFS_NO_OFFSET, "nothing-found",
 								      "no VMFS volume: nothing backed up"));
@@ -335,9 +341,10 @@ static int backup_one(const struct backup_control *ctl, struct run *run, const c
 	/* A damaged source is backed up as it is (saving it before a repair is
 	 * the point), but the damage is said, one line per error. */
 	if (have_disk && vmfs_disk_error_count(&disk) > 0) {
-		report_findings(run, path, &disk.findings);
+		json_object *damage = json_object_object_get(item, "damage");
+		report_findings(damage, path, &disk.findings);
 		for (size_t i = 0; i < disk.num_devices; i++)
-			report_findings(run, path, &disk.devices[i]->findings);
+			report_findings(damage, path, &disk.devices[i]->findings);
 		fprintf(stderr, "%s: %s: %zu error(s) in its metadata: backed up as it is\n", prog, path,
 			vmfs_disk_error_count(&disk));
 	}
@@ -372,8 +379,9 @@ static int backup_one(const struct backup_control *ctl, struct run *run, const c
 	}
 	char output[4096 + VMFS_BACKUP_SET_NAME_MAX + 2] = "";
 	uint8_t sha256[32];
+	int list_status = EXIT_OK;
 	bool same = st == VMFS_OK && ctl->if_changed &&
-		    unchanged(ctl, run, prefix, key, &b, output, sizeof(output), sha256);
+		    unchanged(ctl, run, prefix, key, &b, output, sizeof(output), sha256, &list_status);
 	if (st == VMFS_OK && !same) {
 		st = save(ctl, prefix, &b, output, sizeof(output), &err);
 		memcpy(sha256, b.file_sha256, sizeof(sha256));
@@ -408,6 +416,7 @@ static int backup_one(const struct backup_control *ctl, struct run *run, const c
 		const char *slash = strrchr(output, '/');
 		status = rotate(ctl, run, path, prefix, key, slash ? slash + 1 : output, item);
 	}
+	status = list_status > status ? list_status : status;
 out:
 	free(buf);
 	vmfs_backup_free(&b);

@@ -160,8 +160,10 @@ vmfs_status vmfs_backup_set_list(const char *dir, const char *prefix, const char
 		if (strlen(e->d_name) > VMFS_BACKUP_SET_NAME_MAX || !vmfs_backup_set_name_matches(e->d_name, prefix))
 			continue;
 		char path[4096 + VMFS_BACKUP_SET_NAME_MAX + 2], why[512];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		check_member(path, key, why, sizeof(why));
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			snprintf(why, sizeof(why), "path too long");
+		else
+			check_member(path, key, why, sizeof(why));
 		if (!why[0]) {
 			if (!grow((void **)&out->names, &cap, out->count, sizeof(*out->names)))
 				st = vmfs_error_set(err, VMFS_ERR_NO_MEMORY, dir, VMFS_NO_OFFSET, "out of memory");
