@@ -472,6 +472,7 @@ int main(int argc, char **argv)
 	struct backup_control ctl = { 0 };
 	const char *keep = NULL;
 	int c;
+	cli_init(argc, argv, "jqhV");
 	while ((c = getopt_long(argc, argv, "O:D:jqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'O': ctl.output = optarg; break;
