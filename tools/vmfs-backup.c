@@ -176,14 +176,15 @@ static void put_identity(json_object *item, const vmfs_identity *id, uint32_t se
 static void put_volumes(json_object *item, const vmfs_disk *disk)
 {
 	json_object *volumes = json_object_object_get(item, "volumes");
-	char uuid[VMFS_UUID_TEXT_LEN + 1];
 	for (size_t i = 0; i < disk->num_devices; i++) {
 		const vmfs_device *dev = disk->devices[i];
 		json_object *v = json_object_new_object();
 		json_object_object_add(v, "offset", json_object_new_uint64(dev->offset));
 		json_object_object_add(v, "in_partition_table", json_object_new_boolean(dev->in_partition_table));
-		json_object_object_add(v, "device_uuid", dev->has_lvm ? json_object_new_string(vmfs_uuid_format(&dev->lvm.device_uuid, uuid)) : NULL);
-		json_object_object_add(v, "lv_uuid", dev->primary ? json_object_new_string(vmfs_uuid_format(&dev->primary->entry.lv_uuid, uuid)) : NULL);
+		/* With their decoded time and MAC, as every tool gives UUIDs; null when absent. */
+		static const vmfs_uuid none;
+		cli_json_put_uuid(v, "device_uuid", dev->has_lvm ? &dev->lvm.device_uuid : &none, !dev->has_lvm);
+		cli_json_put_uuid(v, "lv_uuid", dev->primary ? &dev->primary->entry.lv_uuid : &none, !dev->primary);
 		json_object_object_add(v, "label", dev->has_fs ? text_or_null(dev->fs.label) : NULL);
 		json_object_array_add(volumes, v);
 	}
