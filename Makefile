@@ -10,6 +10,7 @@ LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 MANDIR      ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DATADIR     ?= $(PREFIX)/share/vmfs
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 CC          ?= cc
@@ -151,6 +152,7 @@ $(TEST_BIN): $(TEST_OBJ) $(COMMON_LIB) $(STATIC_LIB)
 CORPUS_SRC  ?= ../shared/corpus
 check: tests lint-man
 	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/run-tests.sh $(TEST_BIN)
+	@BUILD=$(BUILD) tests/schema-check.sh
 	@BUILD=$(BUILD) tests/completion-check.sh
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) SAN_FLAGS="$(SAN_FLAGS)" CC=$(CC) tests/install-check.sh
 
@@ -245,18 +247,22 @@ install: all
 	for page in $(MANPAGES); do \
 	    sec=$${page##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
 	    install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$sec/; done
+	install -d $(DESTDIR)$(DATADIR)
+	install -m 644 schema/vmfs-tools.schema.json $(DESTDIR)$(DATADIR)/
 
 uninstall:
 	for t in $(notdir $(TOOLS)); do rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(COMPLETIONDIR)/$$t; done
 	rm -f $(DESTDIR)$(LIBDIR)/libvmfs.a $(DESTDIR)$(LIBDIR)/libvmfs.so $(DESTDIR)$(LIBDIR)/libvmfs.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libvmfs.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/vmfs.pc
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/vmfs
+	rm -f $(DESTDIR)$(DATADIR)/vmfs-tools.schema.json
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
 	for page in $(MANPAGES); do sec=$${page##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$page); done
 
 # Installs everything needed on a fresh Debian machine. Safe to run twice.
 DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
                 libjson-c-dev nettle-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
-                xz-utils gzip man-db groff-base valgrind bc
+                xz-utils gzip man-db groff-base valgrind bc python3 python3-jsonschema
 # clang's libFuzzer and sanitizer runtimes (make fuzz): only recommended by clang.
 DEB_PACKAGES += libclang-rt-dev
 deps:

@@ -150,7 +150,7 @@ done
 
 # ---- backup files: one as vmfs-backup writes it (regions of MiB, slow to
 # load), the others with the same regions cut to a few KiB.
-"$bin/vmfs-backup" -q "$w/v5.img" -o "$seeds/backup/vmfs-backup-v5"
+"$bin/vmfs-backup" -q "$w/v5.img" -O "$seeds/backup/vmfs-backup-v5"
 "$mkseed" backup "$w/v5.img" "$seeds/backup/v5" mbr:0:512 lvm-metadata:0x100000:0x1000 \
 	lvm-tables:0x17e000:0x3000 fs-descriptor:0x1300000:0x1000
 "$mkseed" backup "$w/gpt2.img" "$seeds/backup/gpt2" mbr:0:512 gpt-primary:512:0x4200 \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: the toolkit's main job on a generated disk, step by step, with
-# what each step is and why. A 2 GiB sparse disk image holding a VMFS6
+# what each step is and why. A 512 MiB sparse disk image holding a VMFS6
 # datastore is built by this project (fixtures/mkfixture, no real data), its
 # partition table is deleted (the accident we are called for), and
 # vmfs-restore finds the volume, shows the table that brings it back (dry
@@ -44,10 +44,10 @@ run_tail()
 }
 
 step "1: a disk with a VMFS datastore"
-say "A 2 GiB disk image (sparse: only metadata takes space) with a GPT partition" \
+say "A 512 MiB disk image (sparse: only metadata takes space) with a GPT partition" \
     "table and one VMFS6 volume, label \"datastore1\", in partition 1 at sector 2048," \
     "as ESXi lays it out. mkfixture builds it from the format facts."
-run "$build/fixtures/mkfixture" disk --table gpt --disk-size 2G \
+run "$build/fixtures/mkfixture" disk --table gpt --disk-size 512M \
 	--vol "lvm=6,start=2048,label=datastore1,lun=3,disk-id=vmhba1:0:3" "$image"
 say "" "vmfs-inspect decodes the partition table and the volume (read-only):"
 run_head 12 "$bin/vmfs-inspect" "$image"

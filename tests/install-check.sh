@@ -12,7 +12,8 @@ dest=$(mktemp -d "${TMPDIR:-/tmp}/vmfs-install.XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 make -s install PREFIX=/usr DESTDIR="$dest" BUILD="$build" SANITIZE="${SANITIZE:-0}" >/dev/null
 for f in usr/bin/vmfs-inspect usr/lib/libvmfs.a usr/lib/libvmfs.so usr/include/vmfs/disk.h \
-	 usr/lib/pkgconfig/vmfs.pc usr/share/man/man1/vmfs-inspect.1 usr/share/man/man3/libvmfs.3; do
+	 usr/lib/pkgconfig/vmfs.pc usr/share/man/man1/vmfs-inspect.1 usr/share/man/man3/libvmfs.3 \
+	 usr/share/vmfs/vmfs-tools.schema.json; do
 	[ -e "$dest/$f" ] || { echo "install-check: $f not installed"; exit 1; }
 done
 tools=(vmfs-inspect vmfs-backup vmfs-diff vmfs-restore vmfs-resignature)

@@ -42,7 +42,7 @@ Test(apply, write_rollback_and_undo_file)
 	memset(new_bytes, 0xA5, sizeof(new_bytes));
 	vmfs_error err;
 	vmfs_apply a;
-	cr_assert_eq(vmfs_apply_open(&a, path, TARGET_SIZE, 0, "test 1", "apply test", &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(vmfs_apply_open(&a, path, TARGET_SIZE, 0, false, "test 1", "apply test", &err), VMFS_OK, "%s", err.reason);
 	cr_assert_eq(a.sector_size, 512);
 	cr_assert_eq(vmfs_apply_add(&a, 1000, old, new_bytes, sizeof(new_bytes), &err), VMFS_OK, "%s", err.reason);
 	cr_assert_eq(vmfs_apply_add(&a, 1100, NULL, new_bytes, 10, &err), VMFS_ERR_INVALID_ARG, "overlap accepted");
@@ -87,7 +87,7 @@ Test(apply, stale_plan_is_refused_and_nothing_written)
 	old[17] ^= 0xFF; /* the plan was made from other bytes */
 	vmfs_error err;
 	vmfs_apply a;
-	cr_assert_eq(vmfs_apply_open(&a, path, TARGET_SIZE, 0, "test 1", "apply test", &err), VMFS_OK);
+	cr_assert_eq(vmfs_apply_open(&a, path, TARGET_SIZE, 0, false, "test 1", "apply test", &err), VMFS_OK);
 	cr_assert_eq(vmfs_apply_add(&a, 4096, old, new_bytes, sizeof(new_bytes), &err), VMFS_OK);
 	const char *undo = tmp_path("t.undo");
 	cr_assert_eq(vmfs_apply_prepare(&a, undo, &err), VMFS_ERR_FORMAT);
@@ -104,22 +104,22 @@ Test(apply, target_of_another_size_or_kind_is_refused)
 	const char *path = target("t.img");
 	vmfs_error err;
 	vmfs_apply a;
-	cr_assert_eq(vmfs_apply_open(&a, path, TARGET_SIZE + 512, 0, "test 1", "x", &err), VMFS_ERR_FORMAT);
+	cr_assert_eq(vmfs_apply_open(&a, path, TARGET_SIZE + 512, 0, false, "test 1", "x", &err), VMFS_ERR_FORMAT);
 	cr_assert_not_null(strstr(err.reason, "refusing to write"), "%s", err.reason);
 	cr_assert_eq(a.fd, -1);
 	vmfs_apply_close(&a, NULL);
 	const char *dir = tmp_path("dir");
 	cr_assert_eq(mkdir(dir, 0700), 0);
-	cr_assert_eq(vmfs_apply_open(&a, dir, 0, 0, "test 1", "x", &err), VMFS_ERR_UNSUPPORTED);
+	cr_assert_eq(vmfs_apply_open(&a, dir, 0, 0, false, "test 1", "x", &err), VMFS_ERR_UNSUPPORTED);
 	vmfs_apply_close(&a, NULL);
-	cr_assert_eq(vmfs_apply_open(&a, tmp_path("missing"), 0, 0, "test 1", "x", &err), VMFS_ERR_IO);
+	cr_assert_eq(vmfs_apply_open(&a, tmp_path("missing"), 0, 0, false, "test 1", "x", &err), VMFS_ERR_IO);
 	cr_assert_str_eq(err.path, tmp_path("missing"));
 	vmfs_apply_close(&a, NULL);
 	/* An existing undo file is never overwritten. */
 	const char *undo = tmp_path("exists.undo");
 	write_whole_file(undo, (const uint8_t *)"keep", 4);
 	uint8_t b = 1;
-	cr_assert_eq(vmfs_apply_open(&a, path, 0, 0, "test 1", "x", &err), VMFS_OK);
+	cr_assert_eq(vmfs_apply_open(&a, path, 0, 0, false, "test 1", "x", &err), VMFS_OK);
 	cr_assert_eq(vmfs_apply_add(&a, 0, NULL, &b, 1, &err), VMFS_OK);
 	cr_assert_eq(vmfs_apply_prepare(&a, undo, &err), VMFS_ERR_IO);
 	vmfs_apply_close(&a, NULL);

@@ -65,12 +65,14 @@ Test(backup_cli, backup_holds_the_source_bytes)
 	const char *out = tmp_path("disk.vmfsbak");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M", "--vol",
 		  "lvm=6,start=1230848", disk, NULL);
-	tool_result r = run_tool("vmfs-backup", "--json", disk, "-o", out, NULL);
+	tool_result r = run_tool("vmfs-backup", "--json", disk, "-O", out, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	json_object *doc = parse_json(r.out);
-	cr_assert_eq(ju64_at(doc, "backups[0].volumes"), 2);
-	cr_assert_eq(ju64_at(doc, "backups[0].regions"), 7, "mbr, 2 GPT areas, 2 x (lvm-metadata, vh-sf)");
-	cr_assert_lt(ju64_at(doc, "backups[0].file_size"), 128 * 1024, "a few tens of KiB");
+	cr_assert_eq(json_object_array_length(jpath(doc, "sources[0].volumes")), 2);
+	cr_assert_eq(ju64_at(doc, "sources[0].regions"), 7, "mbr, 2 GPT areas, 2 x (lvm-metadata, vh-sf)");
+	cr_assert_str_eq(jstr_at(doc, "sources[0].output"), out);
+	cr_assert(json_object_get_boolean(jpath(doc, "written")));
+	cr_assert_lt(file_size(out), 128 * 1024, "a few tens of KiB");
 	json_object_put(doc);
 	tool_result_free(&r);
 
@@ -102,12 +104,12 @@ Test(backup_cli, never_overwrites_and_rejects_damage)
 	const char *volume = tmp_path("v3.img");
 	const char *out = tmp_path("v3.vmfsbak");
 	mkfixture("volume", "--lvm", "3", volume, NULL);
-	tool_result r = run_tool("vmfs-backup", "-q", volume, "-o", out, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", volume, "-O", out, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	struct stat before;
 	cr_assert_eq(stat(out, &before), 0);
-	r = run_tool("vmfs-backup", volume, "-o", out, NULL);
+	r = run_tool("vmfs-backup", volume, "-O", out, NULL);
 	cr_assert_eq(r.status, 2);
 	cr_assert_not_null(strstr(r.err, "refusing to overwrite"));
 	tool_result_free(&r);
@@ -140,17 +142,17 @@ Test(backup_cli, dir_mode_and_usage)
 	tool_result r = run_tool("vmfs-backup", "--json", "--dir", dir, a, b, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	json_object *doc = parse_json(r.out);
-	cr_assert_eq(json_object_array_length(jpath(doc, "backups")), 2);
-	cr_assert_not_null(strstr(jstr_at(doc, "backups[1].backup"), "b.img-"));
+	cr_assert_eq(json_object_array_length(jpath(doc, "sources")), 2);
+	cr_assert_not_null(strstr(jstr_at(doc, "sources[1].output"), "/b.img-path-"));
 	json_object_put(doc);
 	tool_result_free(&r);
 	r = run_tool("vmfs-backup", a, NULL);
 	cr_assert_eq(r.status, 3, "neither -o nor --dir");
 	tool_result_free(&r);
-	r = run_tool("vmfs-backup", a, b, "-o", tmp_path("x.vmfsbak"), NULL);
-	cr_assert_eq(r.status, 3, "-o with two sources");
+	r = run_tool("vmfs-backup", a, b, "-O", tmp_path("x.vmfsbak"), NULL);
+	cr_assert_eq(r.status, 3, "-O with two sources");
 	tool_result_free(&r);
-	r = run_tool("vmfs-backup", tmp_path("missing.img"), "-o", tmp_path("y.vmfsbak"), NULL);
+	r = run_tool("vmfs-backup", tmp_path("missing.img"), "-O", tmp_path("y.vmfsbak"), NULL);
 	cr_assert_eq(r.status, 2);
 	tool_result_free(&r);
 }
@@ -162,7 +164,7 @@ Test(backup_cli, inspect_reads_a_backup_like_the_source)
 	const char *out = tmp_path("src.vmfsbak");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M,label=one", "--vol",
 		  "lvm=6,start=1230848,label=two", disk, NULL);
-	tool_result r = run_tool("vmfs-backup", "-q", disk, "-o", out, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", disk, "-O", out, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	tool_result from_disk = run_tool("vmfs-inspect", "--json", disk, NULL);
@@ -191,7 +193,7 @@ Test(backup_cli, restore_from_backup_after_head_destroyed)
 	const char *undo = tmp_path("v6.undo");
 	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "1G", "--image", image, disk, NULL);
 	dd_copy(disk, pristine, "1M", "count=1024");
-	tool_result r = run_tool("vmfs-backup", "-q", disk, "-o", backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", disk, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 
@@ -252,7 +254,7 @@ Test(backup_cli, restore_from_backup_refuses_another_size)
 	const char *backup = tmp_path("a.vmfsbak");
 	mkfixture("volume", "--lvm", "5", "--size", "600M", a, NULL);
 	mkfixture("volume", "--lvm", "5", "--size", "700M", b, NULL);
-	tool_result r = run_tool("vmfs-backup", "-q", a, "-o", backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", a, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	r = run_tool("vmfs-restore", "--from-backup", backup, "--write", "--undo-file", tmp_path("x.undo"), b, NULL);
@@ -285,7 +287,7 @@ static void head_destroyed_proof(const char *image_name, const char *lister, con
 	/* The listing works on the intact copy: the check below means something. */
 	if (have_lister)
 		assert_lists_files(program, copy, "intact copy");
-	tool_result r = run_tool("vmfs-backup", "-q", copy, "-o", backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", copy, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 
@@ -335,7 +337,7 @@ Test(backup_cli, restore_from_backup_refuses_another_volume)
 	snprintf(backup, sizeof(backup), "%s", tmp_path("a.bkp"));
 	mkfixture("volume", "--lvm", "5", "--seed", "1", a, NULL);
 	mkfixture("volume", "--lvm", "5", "--seed", "2", b, NULL);
-	tool_result r = run_tool("vmfs-backup", "-q", a, "-o", backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", a, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	char before[4096];
@@ -367,12 +369,23 @@ Test(backup_cli, damaged_source_is_backed_up_and_said)
 	snprintf(backup, sizeof(backup), "%s", tmp_path("cut.bkp"));
 	mkfixture("volume", "--lvm", "5", image, NULL);
 	cr_assert_eq(truncate(image, 3000000), 0);
-	tool_result r = run_tool("vmfs-backup", "-q", image, "-o", backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", image, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "offset 0x10005e"), "%s", r.err);
 	cr_assert_not_null(strstr(r.err, "backed up as it is"), "%s", r.err);
 	tool_result_free(&r);
 	r = run_tool("vmfs-backup", "--verify", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	/* In JSON the damage is the source's, not an error of the run. */
+	snprintf(backup, sizeof(backup), "%s", tmp_path("cut2.bkp"));
+	r = run_tool("vmfs-backup", "--json", image, "-O", backup, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert_eq(json_object_array_length(jpath(doc, "errors")), 0);
+	cr_assert_eq(ju64_at(doc, "sources[0].damage[0].offset"), 0x10005e, "%s", r.out);
+	cr_assert_str_eq(jstr_at(doc, "sources[0].damage[0].path"), image);
+	cr_assert_str_eq(jstr_at(doc, "sources[0].output"), backup);
+	json_object_put(doc);
 	tool_result_free(&r);
 }

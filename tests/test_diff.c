@@ -126,7 +126,7 @@ Test(diff_cli, backup_of_itself_is_identical)
 	const char *backup = tmp_path("gpt.vmfsbak");
 	mkfixture("disk", "--table", "gpt", "--disk-size", "2G", "--vol", "lvm=5,start=2048,size=600M", "--vol",
 		  "lvm=6,start=1230848", disk, NULL);
-	tool_result r = run_tool("vmfs-backup", "-q", disk, "-o", backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", disk, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	json_object *doc = diff_json(backup, disk, 0);
@@ -605,7 +605,7 @@ Test(diff_lib, held_ranges_from_a_backup)
 {
 	const char *a = volume5("a.img");
 	const char *out = tmp_path("a.vmfsbak");
-	tool_result r = run_tool("vmfs-backup", "-q", a, "-o", out, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", a, "-O", out, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	vmfs_backup b;

@@ -35,7 +35,7 @@ static void prepare_from_backup(const char *target)
 	mkfixture("volume", "--lvm", "5", target, NULL);
 	snprintf(backup_file, sizeof(backup_file), "%s", tmp_path("before.bkp"));
 	unlink(backup_file);
-	tool_result r = run_tool("vmfs-backup", "-q", target, "-o", backup_file, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", target, "-O", backup_file, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	/* The header and the descriptor gone (the damage). */
@@ -192,7 +192,7 @@ Test(fault, backup_save)
 		snprintf(spec, sizeof(spec), "%s:%s", kinds[i], out);
 		setenv(VMFS_FAULT_ENV, spec, 1);
 		char tool[4200];
-		const char *argv[] = { fault_tool("vmfs-backup", tool, sizeof(tool)), "-q", image, "-o", out, NULL };
+		const char *argv[] = { fault_tool("vmfs-backup", tool, sizeof(tool)), "-q", image, "-O", out, NULL };
 		tool_result r = run_argv(argv);
 		unsetenv(VMFS_FAULT_ENV);
 		tool_result v = run_tool("vmfs-backup", "--verify", out, NULL);

@@ -179,6 +179,7 @@ Test(hostile, truncated_volume)
 	mkfixture("volume", "--lvm", "5", "--size", "600M", path, NULL);
 	cr_assert_eq(truncate(path, 3u << 20), 0);
 	expect_error(path, "truncated", "only 3145728 bytes exist", HDR5 + 0x5E);
+	expect_error(path, "truncated", "the image ends before the volume does", HDR5 + 0x5E);
 }
 
 /* Cut inside each structure: header, volume table, PE table, descriptor. */

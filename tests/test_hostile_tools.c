@@ -235,7 +235,7 @@ enum expect {
 	EXPECT_ERROR,          /* 2 */
 	EXPECT_SCAN,           /* vmfs-restore: 0 a volume found, 1 none */
 	EXPECT_REFUSED_WRITE,  /* vmfs-restore --write: 1 none found, else refused (2) */
-	EXPECT_BACKUP,         /* vmfs-backup: 0, a readable source is backed up */
+	EXPECT_BACKUP,         /* vmfs-backup: 0 a source with a volume is backed up, 1 none */
 	EXPECT_DIFF,           /* vmfs-diff: 1 both sides open (damage is a difference), 2 a side unreadable */
 	EXPECT_BACKUP_TARGET,  /* --from-backup GOOD_BACKUP P: 0 dry run when the size matches, else 2 */
 };
@@ -258,7 +258,7 @@ static const struct command commands[] = {
 	{ { "vmfs-restore", "--from-backup", "BKP", "P" }, EXPECT_BACKUP_TARGET, false },
 	{ { "vmfs-restore", "--json", "--from-backup", "BKP", "P" }, EXPECT_BACKUP_TARGET, true },
 	{ { "vmfs-restore", "--from-backup", "P", "GOOD" }, EXPECT_ERROR, false },
-	{ { "vmfs-backup", "-q", "P", "-o", "OUT" }, EXPECT_BACKUP, false },
+	{ { "vmfs-backup", "-q", "P", "-O", "OUT" }, EXPECT_BACKUP, false },
 	{ { "vmfs-backup", "--verify", "P" }, EXPECT_ERROR, false },
 	{ { "vmfs-backup", "--json", "--verify", "P" }, EXPECT_ERROR, true },
 	{ { "vmfs-diff", "P", "GOOD" }, EXPECT_DIFF, false },
@@ -314,8 +314,12 @@ static unsigned expected_status(const struct command *c, const struct input_kind
 			*why = "a backup file is not a disk: refused (check it with --verify)";
 			return 1u << 2;
 		}
-		*why = "documented: 0 = the backup was written (any readable source; the table areas are saved "
-		       "whatever they hold)";
+		if (k->cls == IN_NO_VOLUME) {
+			*why = "documented: 1 = the source holds no VMFS volume, nothing backed up; or 0 = backed up "
+			       "as it is (an LVM magic the scan refuses is still a damaged volume's)";
+			return 1u << 0 | 1u << 1;
+		}
+		*why = "documented: 0 = the backup was written (a damaged volume is backed up as it is)";
 		return 1u << 0;
 	case EXPECT_DIFF:
 		*why = k->cls == IN_BACKUP ? "documented: 2 = a side cannot be read (a damaged backup file)"
@@ -722,7 +726,7 @@ static void run_matrix(const struct input_kind *k)
 		cr_skip_test("running as root without setpriv(1): a mode-0000 file is readable to root");
 	workspace_make();
 	volume_fixture(5, ws.good);
-	tool_result r = run_tool("vmfs-backup", "-q", ws.good, "-o", ws.backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", ws.good, "-O", ws.backup, NULL);
 	cr_assert_eq(r.status, 0, "vmfs-backup of the good image: %s", r.err);
 	tool_result_free(&r);
 	cr_assert_eq(chmod(ws.backup, 0644), 0); /* readable by uid 65534 too */

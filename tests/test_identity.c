@@ -401,7 +401,7 @@ Test(identity, check_backup_written_by_vmfs_backup)
 		  "lvm=6,start=256,size=600M", disk, NULL);
 	mkfixture("disk", "--table", "gpt", "--sector-size", "4096", "--disk-size", "2G", "--vol",
 		  "lvm=6,start=256,size=600M", other, NULL);
-	tool_result r = run_tool("vmfs-backup", "-q", disk, "-o", out, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", disk, "-O", out, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	vmfs_backup b;

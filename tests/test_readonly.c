@@ -111,7 +111,7 @@ Test(readonly, every_non_writing_command_on_every_fixture)
 	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6", wiped, NULL);
 	wipe_gpt(wiped, 1ull << 30);
 	const char *backup = FIXTURE("v5.bkp", "backup file");
-	tool_result r = run_tool("vmfs-backup", "-q", fx[1].path, "-o", backup, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", fx[1].path, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 #undef FIXTURE
@@ -132,7 +132,7 @@ Test(readonly, every_non_writing_command_on_every_fixture)
 			{ "vmfs-restore", f, NULL },
 			{ "vmfs-restore", "--deep", "--json", f, NULL },
 			{ "vmfs-restore", "--from-backup", backup, f, NULL },
-			{ "vmfs-backup", "-q", f, "-o", out, NULL },
+			{ "vmfs-backup", "-q", f, "-O", out, NULL },
 			{ "vmfs-backup", "--verify", f, NULL },
 			{ "vmfs-diff", f, other, NULL },
 			{ "vmfs-diff", "--json", other, f, NULL },

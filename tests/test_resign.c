@@ -183,7 +183,7 @@ static void take_backup(const char *disk, char *out, size_t len)
 {
 	snprintf(out, len, "%s", tmp_path("before.bkp"));
 	unlink(out);
-	tool_result r = run_tool("vmfs-backup", "-q", disk, "-o", out, NULL);
+	tool_result r = run_tool("vmfs-backup", "-q", disk, "-O", out, NULL);
 	cr_assert_eq(r.status, 0, "backup: %s", r.err);
 	tool_result_free(&r);
 }
@@ -416,7 +416,7 @@ Test(resign, refusals)
 	tool_result_free(&r);
 	/* Inputs that are not volumes. */
 	const char *backup = tmp_path("v5.bkp");
-	r = run_tool("vmfs-backup", "-q", image, "-o", backup, NULL);
+	r = run_tool("vmfs-backup", "-q", image, "-O", backup, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	const char *empty = tmp_path("empty.img");

@@ -54,7 +54,7 @@ vg "$restore" --write --undo-file "$work/write.undo" "$work/write.img"
 vg "$restore" --undo "$work/write.undo" "$work/write.img"
 cmp -s "$work/write.img" "$work/deleted.img" || { echo "valgrind-check: undo did not restore the image"; exit 1; }
 backup="$build/bin/vmfs-backup"
-vg "$backup" "$work/two.img" -o "$work/two.vmfsbak"
+vg "$backup" "$work/two.img" -O "$work/two.vmfsbak"
 vg "$backup" --verify "$work/two.vmfsbak"
 head -c 5000 "$work/two.vmfsbak" > "$work/cut.vmfsbak"
 vg "$backup" --verify "$work/cut.vmfsbak"

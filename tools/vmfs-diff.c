@@ -50,11 +50,13 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  -j, --json             one JSON document on stdout\n"
-	       "  -q, --quiet            no output, only the exit status (and errors on stderr)\n"
-	       "  -o, --offset BYTES     a VMFS partition starts BYTES into both A and B (no table is\n"
-	       "                         read); suffixes K M G T, 0x for hex\n"
-	       "      --offset-a BYTES   the same for A only\n"
-	       "      --offset-b BYTES   the same for B only\n"
+	       "  -q, --quiet            no text output, only the exit status (and errors on stderr;\n"
+	       "                         with --json the document is still printed)\n"
+	       "  -o, --offset OFFSET    a VMFS partition starts OFFSET into both A and B (no table is\n"
+	       "                         read): bytes, 0x for hex, K/KiB M/MiB G/GiB T/TiB (1024),\n"
+	       "                         KB MB GB TB (1000), or sectors with s (2048s)\n"
+	       "      --offset-a OFFSET  the same for A only\n"
+	       "      --offset-b OFFSET  the same for B only\n"
 	       "  -b, --sector-size N    logical sector size of both images: 512 or 4096 (default: detect)\n"
 	       "  -m, --max N            raw ranges and extent differences listed per device (default %u,\n"
 	       "                         0 = no limit); the rest are counted\n"
@@ -62,7 +64,8 @@ static void usage(void)
 	       "  -V, --version          version\n"
 	       "\n"
 	       "Exit status: 0 identical; 1 different; 2 error (a side cannot be opened or read);\n"
-	       "3 bad usage. See vmfs-diff(1).\n", prog, VMFS_DIFF_DEFAULT_MAX_LISTED);
+	       "3 bad usage. --json: one document, schema in share/vmfs/vmfs-tools.schema.json.\n"
+	       "See vmfs-diff(1).\n", prog, VMFS_DIFF_DEFAULT_MAX_LISTED);
 }
 
 static bool open_side(const struct diff_control *ctl, int index, struct side *s)
@@ -181,23 +184,12 @@ static json_object *difference_json(const vmfs_difference *d)
 	return o;
 }
 
-static json_object *error_json(const char *path, const vmfs_error *err)
-{
-	json_object *e = json_object_new_object();
-	json_object_object_add(e, "path", jtext(err->path[0] ? err->path : path));
-	json_object_object_add(e, "offset", joffset(err->offset));
-	json_object_object_add(e, "message", jtext(err->reason));
-	return e;
-}
-
 /* The one document of --json; diff is NULL when no comparison was made,
  * compare_err set when the comparison itself failed. */
 static json_object *document(const struct side sides[2], const vmfs_diff *diff, const vmfs_error *compare_err,
 			     int status)
 {
-	json_object *doc = json_object_new_object();
-	json_object_object_add(doc, "tool", json_object_new_string(prog));
-	json_object_object_add(doc, "version", json_object_new_string(VMFS_VERSION));
+	json_object *doc = cli_doc_new(prog);
 	json_object_object_add(doc, "a", side_json(&sides[0]));
 	json_object_object_add(doc, "b", side_json(&sides[1]));
 	json_object_object_add(doc, "identical", diff ? json_object_new_boolean(vmfs_diff_identical(diff)) : NULL);
@@ -229,9 +221,9 @@ static json_object *document(const struct side sides[2], const vmfs_diff *diff, 
 	}
 	for (int x = 0; x < 2; x++)
 		if (sides[x].failed)
-			json_object_array_add(errors, error_json(sides[x].path, &sides[x].err));
+			json_object_array_add(errors, cli_error_item(&sides[x].err, sides[x].path));
 	if (compare_err)
-		json_object_array_add(errors, error_json("", compare_err));
+		json_object_array_add(errors, cli_error_item(compare_err, NULL));
 	json_object_object_add(doc, "devices", pairs);
 	json_object_object_add(doc, "differences", differences);
 	json_object_object_add(doc, "interpretations", interpretations);
@@ -385,7 +377,9 @@ int main(int argc, char **argv)
 	};
 	struct diff_control ctl = { .max_listed = VMFS_DIFF_DEFAULT_MAX_LISTED };
 	uint64_t value;
+	const char *offsets[2] = { NULL, NULL };
 	int c;
+	cli_init(argc, argv, "jqhV");
 	while ((c = getopt_long(argc, argv, "jqo:b:m:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': ctl.json = true; break;
@@ -393,14 +387,10 @@ int main(int argc, char **argv)
 		case 'o':
 		case OPT_OFFSET_A:
 		case OPT_OFFSET_B:
-			if (!parse_size(optarg, &value))
-				return cli_usage_error(prog, "invalid offset", optarg);
-			for (int x = 0; x < 2; x++) {
-				if ((c == OPT_OFFSET_A && x == 1) || (c == OPT_OFFSET_B && x == 0))
-					continue;
-				ctl.disk[x].has_offset = true;
-				ctl.disk[x].offset = value;
-			}
+			/* Parsed after the loop: "2048s" needs --sector-size. */
+			for (int x = 0; x < 2; x++)
+				if (!((c == OPT_OFFSET_A && x == 1) || (c == OPT_OFFSET_B && x == 0)))
+					offsets[x] = optarg;
 			break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.disk[0].sector_size))
@@ -415,6 +405,11 @@ int main(int argc, char **argv)
 		default:
 			return cli_common_option(c, prog, usage);
 		}
+	}
+	for (int x = 0; x < 2; x++) {
+		if (offsets[x] && !parse_offset(offsets[x], ctl.disk[x].sector_size, &ctl.disk[x].offset))
+			return cli_usage_error(prog, "invalid offset", offsets[x]);
+		ctl.disk[x].has_offset = offsets[x] != NULL;
 	}
 	if (argc - optind < 2)
 		return cli_usage_error(prog, "missing operand after", optind < argc ? argv[optind] : prog);
@@ -452,7 +447,7 @@ int main(int argc, char **argv)
 			compare_failed = true;
 		}
 	}
-	if (ctl.json && !ctl.quiet)
+	if (ctl.json)
 		cli_print_json(document(sides, compared ? &diff : NULL, compare_failed ? &compare_err : NULL, status));
 	else if (compared && !ctl.quiet)
 		report_text(sides, &diff);

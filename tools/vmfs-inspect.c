@@ -20,6 +20,7 @@ struct inspect_control {
 	bool json;
 	bool quiet;
 	bool vml;
+	bool strict;
 	report_options report;
 	vmfs_disk_options disk;
 };
@@ -36,8 +37,9 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  -j, --json             one JSON document on stdout\n"
-	       "  -o, --offset BYTES     a VMFS partition starts BYTES into PATH (no table is read);\n"
-	       "                         suffixes K M G T, 0x for hex\n"
+	       "  -o, --offset OFFSET    a VMFS partition starts OFFSET into PATH (no table is read);\n"
+	       "                         bytes, 0x for hex, K/KiB M/MiB G/GiB T/TiB (1024),\n"
+	       "                         KB MB GB TB (1000), or sectors with s (2048s)\n"
 	       "  -b, --sector-size N    logical sector size of an image: 512 or 4096 (default: detect)\n"
 	       "  -d, --deep             look for lost volumes at every sector, not only the probe's starts\n"
 	       "  -x, --hex              annotated hex dump of every header field\n"
@@ -45,15 +47,17 @@ static void usage(void)
 	       "                         naa., eui., t10., mpx.) instead of reading images\n"
 	       "  -p, --max-pe N         PE entries shown per device in text (default 16)\n"
 	       "  -q, --quiet            no report, only diagnostics and the exit status\n"
+	       "  -s, --strict           exit 2 on warnings too (e.g. a volume missing from the table)\n"
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
 	       "Exit status: 0 VMFS found and consistent; 1 a partition table but no VMFS;\n"
-	       "2 error (unreadable, nothing recognisable, or error findings); 3 bad usage.\n"
-	       "See vmfs-inspect(1).\n", prog, prog);
+	       "2 error (unreadable, nothing recognisable, or error findings; with --strict\n"
+	       "warnings too); 3 bad usage. --json: one document, schema in\n"
+	       "share/vmfs/vmfs-tools.schema.json. See vmfs-inspect(1).\n", prog, prog);
 }
 
-static int inspect_ident(const struct inspect_control *ctl, const char *text, json_object *list)
+static int inspect_ident(const struct inspect_control *ctl, const char *text, json_object *list, json_object *errors)
 {
 	vmfs_ident id;
 	vmfs_error err;
@@ -65,6 +69,7 @@ static int inspect_ident(const struct inspect_control *ctl, const char *text, js
 			json_object_object_add(o, "input", json_object_new_string(text));
 			json_object_object_add(o, "error", json_object_new_string(err.reason));
 			json_object_array_add(list, o);
+			json_object_array_add(errors, cli_error_item(&err, text));
 		}
 		return EXIT_ERROR;
 	}
@@ -75,27 +80,63 @@ static int inspect_ident(const struct inspect_control *ctl, const char *text, js
 	return EXIT_OK;
 }
 
+/* The document of a source that could not be read: the envelope with its
+ * error, source null, exit status 2. */
 static json_object *open_error_json(const char *path, const vmfs_error *err)
 {
-	json_object *o = json_object_new_object();
-	json_object *e = json_object_new_object();
+	json_object *o = cli_doc_new(prog);
 	json_object *errors = json_object_new_array();
-	json_object_object_add(e, "path", json_object_new_string(path));
-	json_object_object_add(e, "offset", err->offset == VMFS_NO_OFFSET ? NULL : json_object_new_uint64(err->offset));
-	json_object_object_add(e, "message", json_object_new_string(err->reason));
-	json_object_array_add(errors, e);
+	json_object_array_add(errors, cli_error_item(err, path));
 	json_object_object_add(o, "source", NULL);
 	json_object_object_add(o, "errors", errors);
 	json_object_object_add(o, "exit_status", json_object_new_int(EXIT_ERROR));
 	return o;
 }
 
+/* Warning findings of a source and its devices (what --strict counts). */
+static size_t disk_warnings(const vmfs_disk *disk)
+{
+	size_t warnings = vmfs_findings_count(&disk->findings, VMFS_SEVERITY_WARNING);
+	for (size_t i = 0; i < disk->num_devices; i++)
+		warnings += vmfs_findings_count(&disk->devices[i]->findings, VMFS_SEVERITY_WARNING);
+	return warnings;
+}
+
 /* The status of one analysed source. */
-static int disk_status(const vmfs_disk *disk)
+static int disk_status(const struct inspect_control *ctl, const vmfs_disk *disk)
 {
 	if (vmfs_disk_error_count(disk) > 0 || !disk->recognised)
 		return EXIT_ERROR;
-	return disk->num_devices == 0 ? EXIT_NOTHING : EXIT_OK;
+	if (disk->num_devices == 0)
+		return EXIT_NOTHING;
+	return ctl->strict && disk_warnings(disk) ? EXIT_ERROR : EXIT_OK;
+}
+
+/* One source's document: the report with the envelope (errors[] from its
+ * error findings, exit_status). */
+static json_object *disk_json(const struct inspect_control *ctl, vmfs_source *src, const char *path,
+			      const vmfs_disk *disk, int status)
+{
+	json_object *o = report_json(src, disk);
+	json_object *errors = json_object_new_array();
+	cli_error_items_from_findings(errors, path, &disk->findings);
+	for (size_t i = 0; i < disk->num_devices; i++)
+		cli_error_items_from_findings(errors, path, &disk->devices[i]->findings);
+	if (!disk->recognised && json_object_array_length(errors) == 0)
+		json_object_array_add(errors, cli_error_item_make(path, VMFS_NO_OFFSET, "not-recognised",
+								  "no partition table and no VMFS structure"));
+	size_t warnings = disk_warnings(disk);
+	if (ctl->strict && warnings && status == EXIT_ERROR && json_object_array_length(errors) == 0) {
+		char message[128];
+		snprintf(message, sizeof(message), "--strict: %zu warning finding(s)", warnings);
+		json_object_array_add(errors, cli_error_item_make(path, VMFS_NO_OFFSET, "strict-warnings", message));
+	}
+	json_object_object_add(o, "tool", json_object_new_string(prog));
+	json_object_object_add(o, "version", json_object_new_string(VMFS_VERSION));
+	json_object_object_add(o, "strict", json_object_new_boolean(ctl->strict));
+	json_object_object_add(o, "errors", errors);
+	json_object_object_add(o, "exit_status", json_object_new_int(status));
+	return o;
 }
 
 /* The logical volumes assembled across every source given (format
@@ -198,13 +239,10 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 	}
 	for (size_t i = 0; have && i < n; i++) {
 		const vmfs_disk *disk = &d.disks[i];
-		int s = disk_status(disk);
+		int s = disk_status(ctl, disk);
 		status = s > status ? s : status;
 		if (reports) {
-			json_object *o = report_json(sources[i], disk);
-			json_object_object_add(o, "errors", json_object_new_array());
-			json_object_object_add(o, "exit_status", json_object_new_int(s));
-			json_object_array_add(reports, o);
+			json_object_array_add(reports, disk_json(ctl, sources[i], names[i], disk, s));
 		} else if (!ctl->quiet) {
 			if (i > 0)
 				putchar('\n');
@@ -216,22 +254,32 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 		if (s == EXIT_NOTHING)
 			fprintf(stderr, "%s: %s: no VMFS volume found (partition table: %s, %zu partitions)\n", prog, names[i],
 				disk->table.label, disk->table.count);
+		size_t warnings = disk_warnings(disk);
+		if (ctl->strict && warnings && vmfs_disk_error_count(disk) == 0 && disk->recognised && disk->num_devices)
+			fprintf(stderr, "%s: %s: %zu warning(s) and --strict: not consistent\n", prog, names[i], warnings);
 	}
 	if (have && !reports && !ctl->quiet && d.num_volumes)
 		volumes_text(&d);
 	if (reports) {
-		json_object *doc;
+		json_object *volumes = have ? volumes_json(&d) : json_object_new_array();
 		if (count == 1) {
-			doc = json_object_get(json_object_array_get_idx(reports, 0));
+			json_object *only = json_object_get(json_object_array_get_idx(reports, 0));
 			json_object_put(reports);
+			json_object_object_add(only, "logical_volumes", volumes);
+			cli_print_json(only);
 		} else {
-			doc = json_object_new_object();
+			/* The errors of every report, for the document of several. */
+			json_object *all_errors = json_object_new_array();
+			for (size_t i = 0; i < json_object_array_length(reports); i++) {
+				json_object *errs = json_object_object_get(json_object_array_get_idx(reports, i), "errors");
+				for (size_t k = 0; k < json_object_array_length(errs); k++)
+					json_object_array_add(all_errors, json_object_get(json_object_array_get_idx(errs, k)));
+			}
+			json_object *doc = cli_doc_new(prog);
 			json_object_object_add(doc, "reports", reports);
+			json_object_object_add(doc, "logical_volumes", volumes);
+			cli_doc_finish(doc, all_errors, status);
 		}
-		json_object_object_add(doc, "tool", json_object_new_string(prog));
-		json_object_object_add(doc, "version", json_object_new_string(VMFS_VERSION));
-		json_object_object_add(doc, "logical_volumes", have ? volumes_json(&d) : json_object_new_array());
-		cli_print_json(doc);
 	}
 	if (have)
 		vmfs_discovery_free(&d);
@@ -252,26 +300,25 @@ int main(int argc, char **argv)
 		{ "vml", no_argument, NULL, OPT_VML },
 		{ "max-pe", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct inspect_control ctl = { .report = { .max_pe = 16 } };
 	uint64_t value;
+	const char *offset = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "jo:b:dxp:qhV", longopts, NULL)) != -1) {
+	cli_init(argc, argv, "jdxqshV");
+	while ((c = getopt_long(argc, argv, "jo:b:dxp:qshV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': ctl.json = true; break;
 		case 'x': ctl.report.hex = true; break;
 		case 'd': ctl.disk.deep = true; break;
 		case 'q': ctl.quiet = true; break;
+		case 's': ctl.strict = true; break;
 		case OPT_VML: ctl.vml = true; break;
-		case 'o':
-			if (!parse_size(optarg, &value))
-				return cli_usage_error(prog, "invalid offset", optarg);
-			ctl.disk.has_offset = true;
-			ctl.disk.offset = value;
-			break;
+		case 'o': offset = optarg; break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.disk.sector_size))
 				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
@@ -285,6 +332,10 @@ int main(int argc, char **argv)
 			return cli_common_option(c, prog, usage);
 		}
 	}
+	/* After the loop: "2048s" counts sectors of --sector-size, wherever it is. */
+	if (offset && !parse_offset(offset, ctl.disk.sector_size, &ctl.disk.offset))
+		return cli_usage_error(prog, "invalid offset", offset);
+	ctl.disk.has_offset = offset != NULL;
 	if (optind >= argc)
 		return cli_usage_error(prog, "missing operand", ctl.vml ? "ID" : "PATH");
 
@@ -292,18 +343,19 @@ int main(int argc, char **argv)
 	int count = argc - optind;
 	if (ctl.vml) {
 		json_object *list = ctl.json ? json_object_new_array() : NULL;
+		json_object *errors = json_object_new_array();
 		for (int i = optind; i < argc; i++) {
-			int s = inspect_ident(&ctl, argv[i], list);
+			int s = inspect_ident(&ctl, argv[i], list, errors);
 			status = s > status ? s : status;
 			if (!ctl.json && !ctl.quiet && i + 1 < argc)
 				putchar('\n');
 		}
 		if (list) {
-			json_object *doc = json_object_new_object();
-			json_object_object_add(doc, "tool", json_object_new_string(prog));
-			json_object_object_add(doc, "version", json_object_new_string(VMFS_VERSION));
+			json_object *doc = cli_doc_new(prog);
 			json_object_object_add(doc, "identifiers", list);
-			cli_print_json(doc);
+			cli_doc_finish(doc, errors, status);
+		} else {
+			json_object_put(errors);
 		}
 	} else {
 		status = inspect_paths(&ctl, argv + optind, (size_t)count);

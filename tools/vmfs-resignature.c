@@ -60,7 +60,8 @@ static void usage(void)
 	       "      --mac MAC          MAC address in the new UUIDs (default one random, locally administered)\n"
 	       "      --plan-id ID       reuse the time and seed of a dry run (its \"plan id\")\n"
 	       "      --volume SEL       the volume, by LV UUID, file-system UUID or label\n"
-	       "  -o, --offset BYTES     only the VMFS partition starting at this byte offset\n"
+	       "  -o, --offset OFFSET    only the VMFS partition starting at OFFSET: bytes, 0x for hex,\n"
+	       "                         K/KiB M/MiB G/GiB T/TiB (1024), KB MB GB TB (1000), 2048s (sectors)\n"
 	       "  -b, --sector-size N    logical sector size of an image (512 or 4096)\n"
 	       "  -w, --write            apply the change (undo file first; fsync; read back)\n"
 	       "  -u, --undo-file FILE   where --write saves the undo file (several targets: FILE.1, ...)\n"
@@ -71,7 +72,8 @@ static void usage(void)
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
-	       "Exit status: 0 success; 2 error or refusal; 3 bad usage. See vmfs-resignature(1).\n",
+	       "Exit status: 0 success; 2 error or refusal; 3 bad usage. --json: one document,\n"
+	       "schema in share/vmfs/vmfs-tools.schema.json. See vmfs-resignature(1).\n",
 	       prog, prog, prog);
 }
 
@@ -137,20 +139,12 @@ static json_object *hex_json(const uint8_t *p, size_t n)
 	return json_object_new_string(fmt_hex(p, n, text, sizeof(text)));
 }
 
-static json_object *uuid_json(const vmfs_uuid *u)
-{
-	char text[VMFS_UUID_TEXT_LEN + 1];
-	return json_object_new_string(vmfs_uuid_format(u, text));
-}
-
 static void put(json_object *o, const char *key, json_object *value) { json_object_object_add(o, key, value); }
 
 static json_object *plan_json(const session *s, const struct resign_control *ctl)
 {
 	const vmfs_resign_plan *p = &s->plan;
-	json_object *doc = json_object_new_object();
-	put(doc, "tool", json_object_new_string(prog));
-	put(doc, "version", json_object_new_string(VMFS_VERSION));
+	json_object *doc = cli_doc_new(prog);
 	put(doc, "operation", json_object_new_string(ctl->new_identity ? "new-identity" : "repoint"));
 	char plan_id[32];
 	vmfs_resign_plan_id_format(p->plan_time, p->plan_seed, plan_id);
@@ -170,23 +164,26 @@ static json_object *plan_json(const session *s, const struct resign_control *ctl
 		put(o, "path", json_object_new_string(s->paths[m->source_index]));
 		put(o, "partition_offset", json_object_new_uint64(m->dev->offset));
 		put(o, "header_offset", json_object_new_uint64(m->dev->header_offset));
-		put(o, "device_uuid", uuid_json(&m->dev->lvm.device_uuid));
-		put(o, "new_device_uuid", ctl->new_identity ? uuid_json(&p->new_device_uuid[i]) : NULL);
+		cli_json_put_uuid(o, "device_uuid", &m->dev->lvm.device_uuid, false);
+		if (ctl->new_identity)
+			cli_json_put_uuid(o, "new_device_uuid", &p->new_device_uuid[i], false);
+		else
+			put(o, "new_device_uuid", NULL);
 		json_object_array_add(members, o);
 	}
 	put(doc, "members", members);
 	const vmfs_volume_entry *e = &p->members[0].dev->primary->entry;
 	json_object *volume = json_object_new_object();
-	put(volume, "lv_uuid", uuid_json(&e->lv_uuid));
+	cli_json_put_uuid(volume, "lv_uuid", &e->lv_uuid, false);
 	put(volume, "snap_id", json_object_new_uint64(e->snap_id));
 	put(volume, "num_devs", json_object_new_uint64(e->num_devs));
 	if (ctl->new_identity) {
-		put(volume, "fs_uuid", uuid_json(&p->old_fs_uuid));
+		cli_json_put_uuid(volume, "fs_uuid", &p->old_fs_uuid, false);
 		put(volume, "label", json_object_new_string(p->old_label));
 		json_object *next = json_object_new_object();
-		put(next, "lv_uuid", uuid_json(&p->new_lv_uuid));
+		cli_json_put_uuid(next, "lv_uuid", &p->new_lv_uuid, false);
 		put(next, "snap_id", json_object_new_uint64(p->new_snap_id));
-		put(next, "fs_uuid", uuid_json(&p->new_fs_uuid));
+		cli_json_put_uuid(next, "fs_uuid", &p->new_fs_uuid, false);
 		put(next, "label", json_object_new_string(p->new_label));
 		put(doc, "new", next);
 	}
@@ -302,7 +299,7 @@ static vmfs_status verify_written(const session *s, const struct resign_control 
 
 /* --write: one vmfs_apply per target; every undo file is saved before the
  * first target is written; any failure rolls back every target. */
-static int write_plan(session *s, const struct resign_control *ctl, json_object *undo_files)
+static int write_plan(session *s, const struct resign_control *ctl, json_object *undo_files, json_object *errors)
 {
 	const vmfs_resign_plan *p = &s->plan;
 	vmfs_apply *targets = calloc(s->count, sizeof(*targets));
@@ -313,6 +310,7 @@ static int write_plan(session *s, const struct resign_control *ctl, json_object 
 	size_t opened = 0, written = 0, target_count = 0;
 	if (!targets || !used) {
 		fprintf(stderr, "%s: out of memory\n", prog);
+		json_object_array_add(errors, cli_error_item_make(NULL, VMFS_NO_OFFSET, "no-memory", "out of memory"));
 		goto out;
 	}
 	for (size_t i = 0; i < p->count; i++)
@@ -325,7 +323,8 @@ static int write_plan(session *s, const struct resign_control *ctl, json_object 
 		targets[t].fd = -1;
 		if (!used[t])
 			continue;
-		st = vmfs_apply_open(&targets[t], s->paths[t], s->sizes[t], ctl->disk.sector_size, "vmfs-resignature " VMFS_VERSION,
+		st = vmfs_apply_open(&targets[t], s->paths[t], s->sizes[t], ctl->disk.sector_size, ctl->resign.force,
+				     "vmfs-resignature " VMFS_VERSION,
 				     ctl->new_identity ? "resignature: new identity" : "re-point: LUN identity", &err);
 		opened = t + 1;
 		for (size_t i = 0; st == VMFS_OK && i < p->count; i++) {
@@ -349,6 +348,7 @@ static int write_plan(session *s, const struct resign_control *ctl, json_object 
 	}
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		json_object_array_add(errors, cli_error_item(&err, NULL));
 		fprintf(stderr, "%s: nothing was written\n", prog);
 		goto out;
 	}
@@ -362,6 +362,7 @@ static int write_plan(session *s, const struct resign_control *ctl, json_object 
 		st = verify_written(s, ctl, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		json_object_array_add(errors, cli_error_item(&err, NULL));
 		for (size_t t = 0; t < written; t++) {
 			if (!used[t])
 				continue;
@@ -370,18 +371,29 @@ static int write_plan(session *s, const struct resign_control *ctl, json_object 
 				fprintf(stderr, "%s: %s: rolled back from %s: the target holds its previous bytes again\n", prog,
 					s->paths[t], targets[t].undo_path);
 			} else {
+				char command[9000];
+				const char *words[] = { prog, "--undo", targets[t].undo_path, s->paths[t], NULL };
 				cli_print_error(prog, &rollback);
-				fprintf(stderr, "%s: %s: ROLLBACK FAILED: run '%s --undo %s %s'\n", prog, s->paths[t], prog,
-					targets[t].undo_path, s->paths[t]);
+				json_object_array_add(errors, cli_error_item(&rollback, s->paths[t]));
+				fprintf(stderr, "%s: %s: ROLLBACK FAILED: run: %s\n", prog, s->paths[t],
+					cli_command_line(command, sizeof(command), words));
 			}
 		}
 		goto out;
 	}
 	if (!ctl->quiet && !ctl->json) {
-		printf("Written, synced and verified: %zu field(s) on %zu target(s).\n", p->count, target_count);
-		for (size_t t = 0; t < s->count; t++)
-			if (used[t])
-				printf("To undo: %s --undo %s %s\n", prog, targets[t].undo_path, s->paths[t]);
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < p->count; i++)
+			bytes += p->changes[i].length;
+		printf("Written, synced and verified: %zu field(s), %" PRIu64 " bytes at the offsets above, on %zu target(s).\n",
+		       p->count, bytes, target_count);
+		for (size_t t = 0; t < s->count; t++) {
+			if (!used[t])
+				continue;
+			char command[9000];
+			const char *words[] = { prog, "--undo", targets[t].undo_path, s->paths[t], NULL };
+			printf("Undo file: %s\nTo undo: %s\n", targets[t].undo_path, cli_command_line(command, sizeof(command), words));
+		}
 	}
 	status = EXIT_OK;
 out:
@@ -396,7 +408,37 @@ out:
 	return status;
 }
 
-static int run(const struct resign_control *ctl, char *const *paths, size_t count)
+/* The dry run's last lines: the exact command that writes these values,
+ * this command line with --write --plan-id ID, every word shell-quoted. */
+static void print_write_command(const session *s, const struct resign_control *ctl, char *const *argv_all)
+{
+	char plan_id[32], command[16384], word[4400];
+	size_t pos = 0;
+	vmfs_resign_plan_id_format(s->plan.plan_time, s->plan.plan_seed, plan_id);
+	printf("\nDry run: nothing has been written. To write exactly these values (undo file first):\n");
+	(void)ctl;
+	/* Options first, so that a "--" in the dry run's line still works. */
+	pos = (size_t)snprintf(command, sizeof(command), "%s --write --plan-id %s", prog, plan_id);
+	bool skip_next = false;
+	for (size_t i = 1; argv_all[i] && pos < sizeof(command); i++) {
+		/* A --plan-id given to this dry run is replaced by the one shown. */
+		if (skip_next) {
+			skip_next = false;
+			continue;
+		}
+		if (strcmp(argv_all[i], "--plan-id") == 0) {
+			skip_next = true;
+			continue;
+		}
+		if (strncmp(argv_all[i], "--plan-id=", 10) == 0)
+			continue;
+		pos += (size_t)snprintf(command + pos, sizeof(command) - pos, " %s",
+					fmt_shell_quote(argv_all[i], word, sizeof(word)));
+	}
+	printf("  %s\n", command);
+}
+
+static int run(const struct resign_control *ctl, char *const *paths, size_t count, char *const *argv_all)
 {
 	static session s;
 	vmfs_error err;
@@ -407,8 +449,12 @@ static int run(const struct resign_control *ctl, char *const *paths, size_t coun
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
 		fprintf(stderr, "%s: nothing was written\n", prog);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
+		if (ctl->json) {
+			json_object *doc = cli_error_json(prog, &err);
+			put(doc, "operation", json_object_new_string(ctl->new_identity ? "new-identity" : "repoint"));
+			put(doc, "undo_file", NULL);
+			cli_print_json(doc);
+		}
 		session_free(&s);
 		return EXIT_ERROR;
 	}
@@ -417,24 +463,25 @@ static int run(const struct resign_control *ctl, char *const *paths, size_t coun
 		print_plan(&s, ctl);
 	int status = EXIT_OK;
 	json_object *undo_files = json_object_new_array();
+	json_object *errors = json_object_new_array();
 	if (s.plan.count == 0) {
 		if (!ctl->json && !ctl->quiet)
 			printf("Nothing to change: the header already carries this identity.\n");
 	} else if (ctl->write) {
-		status = write_plan(&s, ctl, undo_files);
+		status = write_plan(&s, ctl, undo_files, errors);
 	} else if (!ctl->json && !ctl->quiet) {
-		char plan_id[32];
-		vmfs_resign_plan_id_format(s.plan.plan_time, s.plan.plan_seed, plan_id);
-		printf("\nDry run: nothing has been written. To write exactly these values (undo file first):\n"
-		       "  add --write --plan-id %s\n", plan_id);
+		print_write_command(&s, ctl, argv_all);
 	}
 	if (doc) {
-		put(doc, "written", json_object_new_boolean(ctl->write && s.plan.count && status == EXIT_OK));
+		bool written = ctl->write && s.plan.count && status == EXIT_OK;
+		put(doc, "written", json_object_new_boolean(written));
+		put(doc, "undo_file", written && json_object_array_length(undo_files)
+			? json_object_get(json_object_array_get_idx(undo_files, 0)) : NULL);
 		put(doc, "undo_files", undo_files);
-		put(doc, "exit_status", json_object_new_int(status));
-		cli_print_json(doc);
+		cli_doc_finish(doc, errors, status);
 	} else {
 		json_object_put(undo_files);
+		json_object_put(errors);
 	}
 	session_free(&s);
 	return status;
@@ -496,7 +543,9 @@ int main(int argc, char **argv)
 	};
 	static struct resign_control ctl;
 	uint64_t value;
+	const char *offset = NULL;
 	int c;
+	cli_init(argc, argv, "wfjqhV");
 	while ((c = getopt_long(argc, argv, "o:b:wu:fjqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_NEW: ctl.new_identity = true; break;
@@ -524,12 +573,7 @@ int main(int argc, char **argv)
 						       optarg);
 			ctl.resign.has_plan_id = true;
 			break;
-		case 'o':
-			if (!parse_size(optarg, &value))
-				return cli_usage_error(prog, "invalid offset", optarg);
-			ctl.disk.has_offset = true;
-			ctl.disk.offset = value;
-			break;
+		case 'o': offset = optarg; break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.disk.sector_size))
 				return cli_usage_error(prog, "invalid sector size (512 or 4096)", optarg);
@@ -543,6 +587,10 @@ int main(int argc, char **argv)
 			return cli_common_option(c, prog, usage);
 		}
 	}
+	/* After the loop: "2048s" counts sectors of --sector-size, wherever it is. */
+	if (offset && !parse_offset(offset, ctl.disk.sector_size, &ctl.disk.offset))
+		return cli_usage_error(prog, "invalid offset", offset);
+	ctl.disk.has_offset = offset != NULL;
 	if (optind >= argc)
 		return cli_usage_error(prog, "missing operand", "PATH");
 	size_t count = (size_t)(argc - optind);
@@ -564,7 +612,7 @@ int main(int argc, char **argv)
 		if (count > MAX_SOURCES)
 			return cli_usage_error(prog, "too many paths (at most 32)", argv[optind + MAX_SOURCES]);
 		ctl.resign.mode = ctl.new_identity ? VMFS_RESIGN_NEW_IDENTITY : VMFS_RESIGN_REPOINT;
-		status = run(&ctl, argv + optind, count);
+		status = run(&ctl, argv + optind, count, argv);
 	}
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;

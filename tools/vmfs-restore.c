@@ -3,6 +3,7 @@
  * source is opened O_RDONLY and never written. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
+#include "tools/common/wholedisk.h"
 #include "vmfs/apply.h"
 #include "vmfs/backup.h"
 #include "vmfs/discover.h"
@@ -39,6 +40,35 @@ struct restore_control {
 	vmfs_plan_options plan;
 };
 
+/* What a --write did, for the JSON document and the errors[] list. */
+struct outcome {
+	bool written;
+	char undo_path[4096];
+	json_object *errors;        /* errors[] items; NULL without --json */
+};
+
+static void outcome_error(struct outcome *out, const vmfs_error *err, const char *path)
+{
+	if (out->errors)
+		json_object_array_add(out->errors, cli_error_item(err, path));
+}
+
+static void outcome_error_make(struct outcome *out, const char *path, uint64_t offset, const char *code,
+			       const char *message)
+{
+	if (out->errors)
+		json_object_array_add(out->errors, cli_error_item_make(path, offset, code, message));
+}
+
+/* The fields every --json document of this tool ends with. */
+static void outcome_finish(json_object *doc, struct outcome *out, int status)
+{
+	json_object_object_add(doc, "written", json_object_new_boolean(out->written));
+	json_object_object_add(doc, "undo_file", out->written ? json_object_new_string(out->undo_path) : NULL);
+	cli_doc_finish(doc, out->errors, status);
+	out->errors = NULL;
+}
+
 static void usage(void)
 {
 	printf("Usage:\n"
@@ -73,8 +103,11 @@ static void usage(void)
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
+	       "A partition given instead of its disk is refused: the table is on the whole disk.\n"
+	       "\n"
 	       "Exit status: 0 volumes found (and written with --write); 1 none found; 2 error\n"
-	       "(nothing written, or rolled back); 3 bad usage.\n"
+	       "(nothing written, or rolled back); 3 bad usage. --json: one document, schema in\n"
+	       "share/vmfs/vmfs-tools.schema.json.\n"
 	       "See vmfs-restore(1).\n", prog);
 }
 
@@ -105,22 +138,25 @@ static size_t members_present(const vmfs_discovery *d, const vmfs_device *dev)
 static json_object *entry_json(const vmfs_plan *plan, const vmfs_plan_entry *e, const vmfs_discovery *d)
 {
 	const vmfs_device *dev = e->device;
-	char uuid[VMFS_UUID_TEXT_LEN + 1], version[48], safe[600];
+	char version[48], safe[600];
 	json_object *o = json_object_new_object();
 	put(o, "offset", json_object_new_uint64(dev->offset));
 	put(o, "header_offset", json_object_new_uint64(dev->header_offset));
 	json_object *lvm = json_object_new_object();
 	put(lvm, "major", json_object_new_uint64(dev->lvm.major));
 	put(lvm, "minor", json_object_new_uint64(dev->lvm.minor));
-	put(lvm, "device_uuid", json_object_new_string(vmfs_uuid_format(&dev->lvm.device_uuid, uuid)));
-	put(lvm, "lv_uuid", dev->primary ? json_object_new_string(vmfs_uuid_format(&dev->primary->entry.lv_uuid, uuid)) : NULL);
+	cli_json_put_uuid(lvm, "device_uuid", &dev->lvm.device_uuid, false);
+	if (dev->primary)
+		cli_json_put_uuid(lvm, "lv_uuid", &dev->primary->entry.lv_uuid, false);
+	else
+		put(lvm, "lv_uuid", NULL);
 	put(lvm, "total_bytes", json_object_new_uint64(dev->lvm.total_bytes));
 	put(lvm, "generation", json_object_new_uint64(dev->lvm.generation));
 	put(o, "lvm", lvm);
 	if (dev->has_fs) {
 		json_object *fs = json_object_new_object();
 		put(fs, "version_string", json_object_new_string(vmfs_fs_version_string(&dev->fs, version, sizeof(version))));
-		put(fs, "uuid", json_object_new_string(vmfs_uuid_format(&dev->fs.uuid, uuid)));
+		cli_json_put_uuid(fs, "uuid", &dev->fs.uuid, false);
 		put(fs, "label", json_object_new_string(fmt_safe_text(dev->fs.label, safe, sizeof(safe))));
 		put(o, "fs", fs);
 	} else {
@@ -172,7 +208,7 @@ static void print_byte_diff(const vmfs_byte_change *c)
 }
 
 static void print_text(vmfs_source *src, const vmfs_discovery *d, const vmfs_plan *plan,
-		       const vmfs_table_render *render, bool deep)
+		       const vmfs_table_render *render, bool deep, bool write)
 {
 	char size[32], uuid[VMFS_UUID_TEXT_LEN + 1], version[48], safe[600];
 	printf("Source: %s (%" PRIu64 " bytes = %s, %u-byte sectors)\n", fmt_safe_text(vmfs_source_path(src), safe, sizeof(safe)),
@@ -207,13 +243,25 @@ static void print_text(vmfs_source *src, const vmfs_discovery *d, const vmfs_pla
 		       fmt_size(e->size * plan->sector_size, size, sizeof(size)),
 		       strcmp(plan->label, "gpt") == 0 ? VMFS_GPT_TYPE_VMFS : "fb");
 		printf("    -> %s", vmfs_plan_state_name(e->state));
-		if (e->number && (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE || e->state == VMFS_PLAN_PRESENT))
+		if (e->number && (vmfs_plan_state_writes(e->state) || e->state == VMFS_PLAN_PRESENT))
 			printf(" as partition %zu", e->number);
 		printf("%s%s\n", e->reason[0] ? ": " : "", fmt_safe_text(e->reason, safe, sizeof(safe)));
 	}
 	printf("\nTable: %s (%s)\n", plan->label, plan->why_label);
+	if (plan->gpt_rebuild)
+		printf("GPT repair: %s\n", fmt_safe_text(plan->why_rebuild, safe, sizeof(safe)));
+	for (size_t i = 0; i < plan->drop_count && i < sizeof(plan->drops) / sizeof(plan->drops[0]); i++) {
+		const struct vmfs_plan_drop *drop = &plan->drops[i];
+		printf("Would disappear: partition %zu (%s, sectors %" PRIu64 "..%" PRIu64 ")%s\n", drop->number,
+		       fmt_safe_text(drop->type_name, safe, sizeof(safe)), drop->start, drop->start + drop->size - 1,
+		       drop->allowed ? ", as --force --replace asks" : ": refused");
+	}
 	if (plan->blocked) {
-		printf("Blocked: a proposed entry conflicts with an existing partition (see above); nothing can be written.\n");
+		if (plan->why_blocked[0])
+			printf("Blocked: %s; nothing can be written.\n", plan->why_blocked);
+		else
+			printf("Blocked: a proposed entry conflicts with an existing partition (see above); nothing can be "
+			       "written.\n");
 		return;
 	}
 	if (plan->changes == 0) {
@@ -221,7 +269,7 @@ static void print_text(vmfs_source *src, const vmfs_discovery *d, const vmfs_pla
 		return;
 	}
 	printf("\nThe table after the rebuild (sfdisk format):\n%s", render->script ? render->script : "");
-	printf("\nBytes that would change (dry run: nothing has been written):\n");
+	printf(write ? "\nBytes to change (--write):\n" : "\nBytes that would change (dry run: nothing has been written):\n");
 	for (size_t i = 0; i < render->count; i++)
 		print_byte_diff(&render->changes[i]);
 }
@@ -251,7 +299,7 @@ static vmfs_status verify_written(const char *path, const vmfs_plan *plan, vmfs_
 	st = vmfs_ptable_read(src, plan->sector_size, &table, err);
 	for (size_t i = 0; st == VMFS_OK && i < plan->count; i++) {
 		const vmfs_plan_entry *e = &plan->entries[i];
-		if (e->state != VMFS_PLAN_ADD && e->state != VMFS_PLAN_REPLACE)
+		if (!vmfs_plan_state_writes(e->state))
 			continue;
 		const vmfs_partition *found = NULL;
 		for (size_t k = 0; k < table.count; k++)
@@ -271,6 +319,13 @@ static vmfs_status verify_written(const char *path, const vmfs_plan *plan, vmfs_
 					    dev->findings.items[0].message);
 		vmfs_device_free(dev);
 	}
+	/* A rebuilt GPT copy: both copies must now be intact and agree. */
+	if (st == VMFS_OK && plan->gpt_rebuild &&
+	    (table.gpt.primary.state != VMFS_COPY_OK || table.gpt.backup.state != VMFS_COPY_OK || table.gpt.differ))
+		st = vmfs_error_set(err, VMFS_ERR_FORMAT, path, table.gpt.primary.header_lba * plan->sector_size,
+				    "after writing, the GPT copies are not both intact (primary %s, backup %s%s)",
+				    vmfs_copy_state_name(table.gpt.primary.state), vmfs_copy_state_name(table.gpt.backup.state),
+				    table.gpt.differ ? ", and they differ" : "");
 	vmfs_ptable_free(&table);
 	vmfs_source_close(src);
 	return st;
@@ -284,19 +339,22 @@ typedef struct plan_verify {
 /* Undo file (fsynced) before the first byte changes; write, fsync, read
  * back; verify (when given); roll back on any failure. The changes are in
  * a->undo already; a is closed on return. */
-static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const plan_verify *verify, size_t areas)
+static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const plan_verify *verify, size_t areas,
+			 uint64_t bytes, struct outcome *outcome)
 {
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	char undo_path[4096];
+	char *undo_path = outcome->undo_path;
+	size_t undo_len = sizeof(outcome->undo_path);
 	if (ctl->undo_file)
-		snprintf(undo_path, sizeof(undo_path), "%s", ctl->undo_file);
+		snprintf(undo_path, undo_len, "%s", ctl->undo_file);
 	else
-		fmt_stamped_name("vmfs-restore-", a->path, ".undo", undo_path, sizeof(undo_path));
+		fmt_stamped_name("vmfs-restore-", a->path, ".undo", undo_path, undo_len);
 	int status = EXIT_ERROR;
 	vmfs_status st = vmfs_apply_prepare(a, undo_path, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, a->path);
 		fprintf(stderr, "%s: %s: nothing was written\n", prog, a->path);
 		goto out;
 	}
@@ -307,27 +365,37 @@ static int apply_changes(const struct restore_control *ctl, vmfs_apply *a, const
 		st = verify_written(a->path, verify->plan, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, a->path);
 		vmfs_error rollback;
 		if (vmfs_apply_rollback(a, &rollback) == VMFS_OK) {
 			fprintf(stderr, "%s: %s: rolled back from %s: the target holds its previous bytes again\n", prog,
 				a->path, undo_path);
 		} else {
+			char command[9000];
+			const char *words[] = { prog, "--undo", undo_path, a->path, NULL };
 			cli_print_error(prog, &rollback);
-			fprintf(stderr, "%s: %s: ROLLBACK FAILED: run '%s --undo %s %s'\n", prog, a->path, prog, undo_path,
-				a->path);
+			outcome_error(outcome, &rollback, a->path);
+			fprintf(stderr, "%s: %s: ROLLBACK FAILED: run: %s\n", prog, a->path,
+				cli_command_line(command, sizeof(command), words));
 		}
 		goto out;
 	}
 	if (!vmfs_apply_reread_table(a))
 		fprintf(stderr, "%s: %s: the kernel did not re-read the table (%s); it will at the next rescan\n", prog,
 			a->path, strerror(errno));
-	if (!ctl->quiet && !ctl->json)
-		printf("Written, synced and verified: %zu area(s)%s.\nTo undo: %s --undo %s %s\n", areas,
-		       verify ? "; volumes probed through their new partitions" : "", prog, undo_path, a->path);
+	if (!ctl->quiet && !ctl->json) {
+		char command[9000];
+		const char *words[] = { prog, "--undo", undo_path, a->path, NULL };
+		printf("Written, synced and verified: %zu area(s), %" PRIu64 " bytes at the offsets above%s.\n"
+		       "To undo: %s\n", areas, bytes, verify ? "; volumes probed through their new partitions" : "",
+		       cli_command_line(command, sizeof(command), words));
+	}
 	status = EXIT_OK;
+	outcome->written = true;
 out:
 	if (vmfs_apply_close(a, &err) != VMFS_OK && status == EXIT_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, a->path);
 		status = EXIT_ERROR;
 	}
 	return status;
@@ -335,12 +403,12 @@ out:
 
 /* --write of a partition-table rebuild. */
 static int write_plan(const struct restore_control *ctl, const char *path, uint64_t scanned_size, const vmfs_plan *plan,
-		      const vmfs_table_render *render)
+		      const vmfs_table_render *render, struct outcome *outcome)
 {
 	vmfs_error err;
 	vmfs_error_clear(&err);
 	vmfs_apply a;
-	vmfs_status st = vmfs_apply_open(&a, path, scanned_size, plan->sector_size, "vmfs-restore " VMFS_VERSION,
+	vmfs_status st = vmfs_apply_open(&a, path, scanned_size, plan->sector_size, ctl->plan.force, "vmfs-restore " VMFS_VERSION,
 					 "partition table rebuild", &err);
 	/* The bytes in place must still be the ones the plan was made from. */
 	for (size_t i = 0; st == VMFS_OK && i < render->count; i++)
@@ -348,12 +416,16 @@ static int write_plan(const struct restore_control *ctl, const char *path, uint6
 				    render->changes[i].length, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, path);
 		fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
 		vmfs_apply_close(&a, NULL);
 		return EXIT_ERROR;
 	}
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < render->count; i++)
+		bytes += render->changes[i].length;
 	plan_verify verify = { plan };
-	return apply_changes(ctl, &a, &verify, render->count);
+	return apply_changes(ctl, &a, &verify, render->count, bytes, outcome);
 }
 
 /* Images have no WWID: two LUN images of one size pass the identity check.
@@ -424,10 +496,17 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	vmfs_error err;
 	vmfs_error_clear(&err);
 	vmfs_backup b;
+	struct outcome outcome = { .errors = ctl->json ? json_object_new_array() : NULL };
 	if (vmfs_backup_load(ctl->from_backup, &b, &err) != VMFS_OK) {
 		cli_print_error(prog, &err);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
+		if (ctl->json) {
+			json_object *doc = cli_doc_new(prog);
+			json_object_object_add(doc, "operation", json_object_new_string("from-backup"));
+			json_object_object_add(doc, "backup", json_object_new_string(ctl->from_backup));
+			json_object_object_add(doc, "target", json_object_new_string(path));
+			outcome_error(&outcome, &err, ctl->from_backup);
+			outcome_finish(doc, &outcome, EXIT_ERROR);
+		}
 		return EXIT_ERROR;
 	}
 	int status = EXIT_ERROR;
@@ -486,16 +565,27 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	src = NULL;
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
+		outcome_error(&outcome, &err, path);
+		if (ctl->json) {
+			json_object *doc = cli_doc_new(prog);
+			json_object_object_add(doc, "operation", json_object_new_string("from-backup"));
+			json_object_object_add(doc, "backup", json_object_new_string(ctl->from_backup));
+			json_object_object_add(doc, "target", json_object_new_string(path));
+			json_object_object_add(doc, "regions", regions);
+			regions = NULL;
+			outcome_finish(doc, &outcome, EXIT_ERROR);
+		}
 		json_object_put(regions);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
 		goto out;
 	}
 	status = EXIT_OK;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < b.count; i++)
+		bytes += changed[i] ? b.regions[i].length : 0;
 	if (ctl->write && changes) {
 		vmfs_apply a;
 		/* --force: the size was found to differ in the dry run and accepted. */
-		st = vmfs_apply_open(&a, path, ctl->plan.force ? 0 : b.source_size, b.sector_size,
+		st = vmfs_apply_open(&a, path, ctl->plan.force ? 0 : b.source_size, b.sector_size, ctl->plan.force,
 				     "vmfs-restore " VMFS_VERSION, "restore from backup", &err);
 		for (size_t i = 0; st == VMFS_OK && i < b.count; i++)
 			if (changed[i])
@@ -503,32 +593,53 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 						    (uint32_t)b.regions[i].length, &err);
 		if (st != VMFS_OK) {
 			cli_print_error(prog, &err);
+			outcome_error(&outcome, &err, path);
 			fprintf(stderr, "%s: %s: nothing was written\n", prog, path);
 			vmfs_apply_close(&a, NULL);
 			status = EXIT_ERROR;
 		} else {
-			status = apply_changes(ctl, &a, NULL, changes);
+			status = apply_changes(ctl, &a, NULL, changes, bytes, &outcome);
 		}
 	} else if (!ctl->quiet && !ctl->json) {
 		printf(changes ? "%zu region(s) differ (dry run: nothing has been written; --write puts them back).\n"
 			       : "Nothing differs from the backup.\n", changes);
 	}
 	if (regions) {
-		json_object *doc = json_object_new_object();
-		json_object_object_add(doc, "tool", json_object_new_string(prog));
+		json_object *doc = cli_doc_new(prog);
+		json_object_object_add(doc, "operation", json_object_new_string("from-backup"));
 		json_object_object_add(doc, "backup", json_object_new_string(ctl->from_backup));
 		json_object_object_add(doc, "target", json_object_new_string(path));
 		json_object_object_add(doc, "regions", regions);
 		json_object_object_add(doc, "changes", json_object_new_uint64(changes));
-		json_object_object_add(doc, "written", json_object_new_boolean(ctl->write && changes && status == EXIT_OK));
-		json_object_object_add(doc, "exit_status", json_object_new_int(status));
-		cli_print_json(doc);
+		json_object_object_add(doc, "bytes", json_object_new_uint64(bytes));
+		outcome_finish(doc, &outcome, status);
 	}
 out:
+	json_object_put(outcome.errors);
 	free(now);
 	free(changed);
 	vmfs_backup_free(&b);
 	return status;
+}
+
+/* True when every error finding of the volumes found says the image ends
+ * before the volume does (a copy that stopped early), not damage. */
+static bool cut_short(const vmfs_plan *plan, uint64_t source_size)
+{
+	bool any = false;
+	for (size_t i = 0; i < plan->count; i++) {
+		const vmfs_device *dev = plan->entries[i].device;
+		if (!vmfs_device_has_errors(dev))
+			continue;
+		if (dev->lvm.total_bytes <= source_size - dev->offset)
+			return false;
+		for (size_t k = 0; k < dev->findings.count; k++)
+			if (dev->findings.items[k].severity == VMFS_SEVERITY_ERROR &&
+			    strcmp(dev->findings.items[k].code, "truncated") != 0)
+				return false;
+		any = true;
+	}
+	return any;
 }
 
 static int run(const struct restore_control *ctl, const char *path)
@@ -542,7 +653,11 @@ static int run(const struct restore_control *ctl, const char *path)
 	vmfs_table_render render = { 0 };
 	int status = EXIT_ERROR;
 	size_t found = 0;
+	struct outcome outcome = { .errors = ctl->json ? json_object_new_array() : NULL };
+	json_object *doc = NULL;
 	vmfs_status st = refuse_backup_file(path, &err);
+	if (st == VMFS_OK && (st = wholedisk_check(path, &err)) != VMFS_OK)
+		outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "not-whole-disk", err.reason);
 	if (st == VMFS_OK)
 		st = vmfs_source_open(path, &src, &err);
 	if (st == VMFS_OK) {
@@ -565,8 +680,13 @@ static int run(const struct restore_control *ctl, const char *path)
 		st = vmfs_table_render_plan(src, &plan, &render, &err);
 	if (st != VMFS_OK) {
 		cli_print_error(prog, &err);
-		if (ctl->json)
-			cli_print_json(cli_error_json(prog, &err));
+		if (outcome.errors && json_object_array_length(outcome.errors) == 0)
+			outcome_error(&outcome, &err, path);
+		if (ctl->json) {
+			doc = cli_doc_new(prog);
+			put(doc, "operation", json_object_new_string("rebuild-table"));
+			put(doc, "source", NULL);
+		}
 		goto out;
 	}
 	status = found ? EXIT_OK : EXIT_NOTHING;
@@ -576,16 +696,17 @@ static int run(const struct restore_control *ctl, const char *path)
 		if (!vmfs_device_has_errors(plan.entries[i].device))
 			continue;
 		cli_print_error_findings(prog, path, &plan.entries[i].device->findings);
+		if (outcome.errors)
+			cli_error_items_from_findings(outcome.errors, path, &plan.entries[i].device->findings);
 		status = EXIT_ERROR;
 	}
 	if (ctl->json) {
-		json_object *doc = json_object_new_object();
+		doc = cli_doc_new(prog);
 		json_object *source = json_object_new_object();
 		put(source, "path", json_object_new_string(path));
 		put(source, "size", json_object_new_uint64(vmfs_source_size(src)));
 		put(source, "sector_size", json_object_new_uint64(plan.sector_size));
-		put(doc, "tool", json_object_new_string(prog));
-		put(doc, "version", json_object_new_string(VMFS_VERSION));
+		put(doc, "operation", json_object_new_string("rebuild-table"));
 		put(doc, "source", source);
 		json_object *current = json_object_new_object();
 		put(current, "type", json_object_new_string(d.disks[0].table.label));
@@ -610,6 +731,27 @@ static int run(const struct restore_control *ctl, const char *path)
 		put(plan_json, "changes", json_object_new_uint64(plan.changes));
 		put(plan_json, "blocked", json_object_new_boolean(plan.blocked));
 		put(plan_json, "script", render.script ? json_object_new_string(render.script) : NULL);
+		json_object *rebuild = NULL;
+		if (plan.gpt_rebuild) {
+			rebuild = json_object_new_object();
+			put(rebuild, "copy", json_object_new_string(plan.gpt_rebuild_primary ? "primary" : "backup"));
+			put(rebuild, "from", json_object_new_string(plan.gpt_rebuild_primary ? "backup" : "primary"));
+			put(rebuild, "protective_mbr", json_object_new_boolean(plan.mbr_rebuild));
+			put(rebuild, "why", json_object_new_string(plan.why_rebuild));
+		}
+		put(plan_json, "gpt_rebuild", rebuild);
+		json_object *drops = json_object_new_array();
+		for (size_t i = 0; i < plan.drop_count && i < sizeof(plan.drops) / sizeof(plan.drops[0]); i++) {
+			json_object *drop = json_object_new_object();
+			put(drop, "number", json_object_new_uint64(plan.drops[i].number));
+			put(drop, "start", json_object_new_uint64(plan.drops[i].start));
+			put(drop, "size", json_object_new_uint64(plan.drops[i].size));
+			put(drop, "type_name", json_object_new_string(plan.drops[i].type_name));
+			put(drop, "allowed", json_object_new_boolean(plan.drops[i].allowed));
+			json_object_array_add(drops, drop);
+		}
+		put(plan_json, "drops", drops);
+		put(plan_json, "why_blocked", plan.why_blocked[0] ? json_object_new_string(plan.why_blocked) : NULL);
 		put(doc, "plan", plan_json);
 		json_object *changes = json_object_new_array();
 		for (size_t i = 0; i < render.count; i++) {
@@ -622,11 +764,9 @@ static int run(const struct restore_control *ctl, const char *path)
 			json_object_array_add(changes, c);
 		}
 		put(doc, "changes", changes);
-		put(doc, "written", json_object_new_boolean(false)); /* at report time; see exit_status */
-		put(doc, "exit_status", json_object_new_int(status));
-		cli_print_json(doc);
+		/* written, undo_file, errors and exit_status after the write, below. */
 	} else if (!ctl->quiet) {
-		print_text(src, &d, &plan, &render, ctl->deep);
+		print_text(src, &d, &plan, &render, ctl->deep, ctl->write);
 	}
 	if (status == EXIT_NOTHING) {
 		fprintf(stderr, "%s: %s: no VMFS volume found (%s scan)\n", prog, path, ctl->deep ? "deep" : "probe");
@@ -635,21 +775,36 @@ static int run(const struct restore_control *ctl, const char *path)
 			fprintf(stderr, "%s: %s: %s\n", prog, path, hint);
 	}
 	if (ctl->write && status == EXIT_ERROR && !ctl->plan.force) {
-		fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a backup "
-			"first, or --force)\n", prog, path);
+		if (cut_short(&plan, vmfs_source_size(src))) {
+			fprintf(stderr, "%s: %s: the image (%" PRIu64 " bytes) ends before a volume does: a copy that stopped "
+				"early; a partition table cannot be written to it: nothing written\n", prog, path,
+				vmfs_source_size(src));
+			outcome_error_make(&outcome, path, vmfs_source_size(src), "write-refused-truncated",
+					   "the image ends before a volume does: a partition table cannot be written to it");
+		} else {
+			fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a "
+				"backup first, or --force)\n", prog, path);
+			outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "write-refused-damaged",
+					   "the volume's metadata is damaged: nothing written (restore it from a backup first, or --force)");
+		}
 	} else if (ctl->write && status != EXIT_NOTHING) {
 		if (plan.blocked) {
+			if (plan.why_blocked[0])
+				fprintf(stderr, "%s: %s: %s: nothing written\n", prog, path, plan.why_blocked);
 			for (size_t i = 0; i < plan.count; i++)
-				if (plan.entries[i].state == VMFS_PLAN_CONFLICT)
+				if (plan.entries[i].state == VMFS_PLAN_CONFLICT) {
 					fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog,
 						path, plan.entries[i].device->offset, plan.entries[i].device->offset,
 						plan.entries[i].reason);
+					outcome_error_make(&outcome, path, plan.entries[i].device->offset, "write-blocked-conflict",
+							   plan.entries[i].reason);
+				}
 			status = EXIT_ERROR;
 		} else if (plan.changes) {
 			uint64_t scanned_size = vmfs_source_size(src);
 			vmfs_source_close(src); /* the target is reopened for writing */
 			src = NULL;
-			status = write_plan(ctl, path, scanned_size, &plan, &render);
+			status = write_plan(ctl, path, scanned_size, &plan, &render, &outcome);
 		} else {
 			/* Nothing to write: fine when every volume has its entry; not
 			 * when a volume was left out (unfit): say why, exit 2. */
@@ -660,6 +815,8 @@ static int run(const struct restore_control *ctl, const char *path)
 				left_out = true;
 				fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog, path,
 					plan.entries[i].device->offset, plan.entries[i].device->offset, plan.entries[i].reason);
+				outcome_error_make(&outcome, path, plan.entries[i].device->offset, "write-refused-unfit",
+						   plan.entries[i].reason);
 			}
 			if (left_out)
 				status = EXIT_ERROR;
@@ -668,6 +825,9 @@ static int run(const struct restore_control *ctl, const char *path)
 		}
 	}
 out:
+	if (doc)
+		outcome_finish(doc, &outcome, status);
+	json_object_put(outcome.errors);
 	vmfs_table_render_free(&render);
 	if (discovered)
 		vmfs_discovery_free(&d);
@@ -697,6 +857,7 @@ int main(int argc, char **argv)
 	struct restore_control ctl = { 0 };
 	uint64_t value;
 	int c;
+	cli_init(argc, argv, "dwfjqhV");
 	while ((c = getopt_long(argc, argv, "dt:wu:fr:b:jqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': ctl.deep = true; break;

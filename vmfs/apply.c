@@ -5,10 +5,12 @@
 #include "vmfs/apply.h"
 
 #include "vmfs/fileio.h"
+#include "vmfs/holders.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static vmfs_status open_target(const char *path, int *fd_out, bool *block, uint64_t *size, uint32_t *sector_size,
-			       vmfs_error *err)
+static vmfs_status open_target(const char *path, bool force, int *fd_out, bool *block, uint64_t *size,
+			       uint32_t *sector_size, vmfs_error *err)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
@@ -27,6 +29,13 @@ static vmfs_status open_target(const char *path, int *fd_out, bool *block, uint6
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
 		return vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
 				      "is neither a regular file nor a block device: refusing to write");
+	/* A file behind a loop device or mounted, a disk whose partitions are
+	 * mounted or held, a read-only evidence file: writing under another user
+	 * of the bytes, or against the owner's intent, makes things worse. */
+	char why[PATH_MAX + 64];
+	if (!force && vmfs_target_in_use(path, &st, why, sizeof(why)))
+		return vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
+				      "%s: refusing to write (--force overrides)", why);
 	*block = S_ISBLK(st.st_mode);
 	/* O_EXCL on a block device makes the kernel refuse while a partition of
 	 * it is mounted or held by another exclusive opener (style practice 8). */
@@ -62,14 +71,14 @@ static vmfs_status open_target(const char *path, int *fd_out, bool *block, uint6
 	return VMFS_OK;
 }
 
-vmfs_status vmfs_apply_open(vmfs_apply *a, const char *path, uint64_t expected_size, uint32_t sector_size,
+vmfs_status vmfs_apply_open(vmfs_apply *a, const char *path, uint64_t expected_size, uint32_t sector_size, bool force,
 			    const char *tool, const char *description, vmfs_error *err)
 {
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
 	snprintf(a->path, sizeof(a->path), "%s", path);
 	a->sector_size = sector_size;
-	vmfs_status st = open_target(path, &a->fd, &a->block, &a->size, &a->sector_size, err);
+	vmfs_status st = open_target(path, force, &a->fd, &a->block, &a->size, &a->sector_size, err);
 	if (st != VMFS_OK) {
 		a->fd = -1;
 		return st;
@@ -200,7 +209,7 @@ vmfs_status vmfs_apply_undo_file(const char *undo_path, const char *target_path,
 	bool block = false;
 	uint64_t size = 0;
 	uint32_t sector_size = 0;
-	st = open_target(target_path, &fd, &block, &size, &sector_size, err);
+	st = open_target(target_path, force, &fd, &block, &size, &sector_size, err);
 	/* A file has no sector size of its own: the recorded one stands. */
 	if (st == VMFS_OK && !block)
 		sector_size = undo.sector_size;

@@ -57,8 +57,12 @@ typedef struct vmfs_apply {
  * differs, VMFS_ERR_FORMAT ("refusing to write"). sector_size 0 = the
  * kernel's for a block device, 512 for a file. tool and description go into
  * the undo file (at most 32 and 128 bytes, no control characters). On
- * failure nothing stays open. */
-vmfs_status vmfs_apply_open(vmfs_apply *a, const char *path, uint64_t expected_size, uint32_t sector_size,
+ * failure nothing stays open.
+ * Unless force, refuses (VMFS_ERR_UNSUPPORTED, the holder named in the
+ * reason) a regular file attached to a loop device, mounted, or without write
+ * permission (mode bits, even for root), and a block device mounted or whose
+ * partitions are mounted or held (vmfs/holders.h). */
+vmfs_status vmfs_apply_open(vmfs_apply *a, const char *path, uint64_t expected_size, uint32_t sector_size, bool force,
 			    const char *tool, const char *description, vmfs_error *err);
 
 /* One change: length bytes at offset become new_data. expected_old (may be
@@ -102,7 +106,8 @@ typedef struct vmfs_undo_report {
 /* `--undo FILE PATH`: loads and validates the undo file, opens the target
  * (as vmfs_apply_open), checks that it is the target the file was made for
  * (size, sector size, and every region holding the new bytes, the old ones or
- * a mix of both) unless force, puts the old bytes back, fsyncs, reads back
+ * a mix of both) and that it is not in use (as vmfs_apply_open) unless
+ * force, puts the old bytes back, fsyncs, reads back
  * and asks the kernel to re-read a block device's table. */
 vmfs_status vmfs_apply_undo_file(const char *undo_path, const char *target_path, bool force,
 				 vmfs_undo_report *report, vmfs_error *err);

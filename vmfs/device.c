@@ -88,11 +88,16 @@ static bool check_header(vmfs_source *src, vmfs_device *dev)
 	}
 	uint64_t available = vmfs_source_size(src) - dev->offset;
 	if (h->total_bytes > available) {
+		/* A copy that stopped early, not damaged metadata: both sizes, and
+		 * what it means for a repair (format reference 2.3). */
 		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_ERROR, "truncated",
 				  hdr + VMFS_LVM_OFF_TOTAL_BYTES,
-				  "LVM header says the device is %" PRIu64 " bytes, but only %" PRIu64
-				  " bytes exist from " HEX " to the end of the source",
-				  h->total_bytes, available, dev->offset);
+				  "the image ends before the volume does: the LVM header says the device is %" PRIu64
+				  " bytes from " HEX " (to " HEX "), but only %" PRIu64 " bytes exist from " HEX
+				  " to the end of the source (" HEX " bytes): a copy that stopped early; a partition "
+				  "table cannot be written to it",
+				  h->total_bytes, dev->offset, dev->offset + h->total_bytes, available, dev->offset,
+				  vmfs_source_size(src));
 	}
 	if (dev->partition_size && dev->partition_size < h->total_bytes) {
 		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_ERROR, "partition-smaller-than-lvm",

@@ -352,6 +352,12 @@ static vmfs_status classify(vmfs_source *src, const vmfs_disk_options *options, 
 			break;
 		case VMFS_PLAN_STALE: f->state = VMFS_FOUND_STALE; break;
 		case VMFS_PLAN_UNFIT: f->state = VMFS_FOUND_UNFIT; break;
+		/* An entry at the volume's start and size with another type is a
+		 * partition of another type over it; a VMFS entry too short is a
+		 * VMFS entry of another length. The reason says "type only" or
+		 * gives both sizes. */
+		case VMFS_PLAN_RETYPE: f->state = VMFS_FOUND_CONFLICTING; break;
+		case VMFS_PLAN_RESIZE: f->state = VMFS_FOUND_OVERLAPPING; break;
 		case VMFS_PLAN_CONFLICT: {
 			bool vmfs_entry = false;
 			for (size_t p = 0; p < disk->table.count; p++)
@@ -425,6 +431,7 @@ vmfs_status vmfs_disk_analyse(vmfs_source *src, const vmfs_disk_options *options
 			st = probe_usual_starts(src, out, err);
 		if (st == VMFS_OK && out->num_devices == 0 && out->table.count == 0)
 			st = probe_lv_image(src, out, 0, err);
+		vmfs_ptable_health_findings(&out->table, &out->findings);
 		for (size_t i = 0; i < out->table.message_count; i++)
 			vmfs_findings_add(&out->findings, VMFS_SEVERITY_WARNING, "partition-table-message",
 					  VMFS_NO_OFFSET, "libfdisk: %s", out->table.messages[i]);

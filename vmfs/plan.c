@@ -16,6 +16,8 @@ const char *vmfs_plan_state_name(vmfs_plan_state state)
 	case VMFS_PLAN_STALE: return "stale";
 	case VMFS_PLAN_CONFLICT: return "conflict";
 	case VMFS_PLAN_UNFIT: return "unfit";
+	case VMFS_PLAN_RETYPE: return "retype";
+	case VMFS_PLAN_RESIZE: return "resize";
 	}
 	return "unknown";
 }
@@ -36,6 +38,24 @@ static uint64_t device_bytes(const vmfs_device *dev)
 static bool overlaps(uint64_t a_start, uint64_t a_size, uint64_t b_start, uint64_t b_size)
 {
 	return a_start < b_start + b_size && b_start < a_start + a_size;
+}
+
+bool vmfs_plan_state_writes(vmfs_plan_state state)
+{
+	return state == VMFS_PLAN_ADD || state == VMFS_PLAN_REPLACE || state == VMFS_PLAN_RETYPE ||
+	       state == VMFS_PLAN_RESIZE;
+}
+
+/* Partition p grown to the volume's length overlaps no other entry (the
+ * usable range was checked for the volume already). */
+static bool resize_fits(const vmfs_ptable *current, const vmfs_partition *p, const vmfs_plan_entry *e)
+{
+	for (size_t k = 0; k < current->count; k++) {
+		const vmfs_partition *q = &current->parts[k];
+		if (q != p && overlaps(q->start, q->size, e->start, e->size))
+			return false;
+	}
+	return true;
 }
 
 /* The newer of two overlapping devices: later modification, then later
@@ -78,6 +98,67 @@ static void choose_label(const vmfs_ptable *current, const vmfs_device *const *d
 		snprintf(out->why_label, sizeof(out->why_label), "no table: GPT, as ESXi writes for %s",
 			 disk_bytes > TWO_TIB ? "disks over 2 TiB" : "VMFS5/6");
 	}
+}
+
+/* A new label drops the current entries: never silently (issue 9). An entry
+ * the new table re-creates at the same start and size is not dropped. */
+static void plan_drops(const vmfs_ptable *current, const vmfs_plan_options *options, vmfs_plan *out)
+{
+	if (!out->new_label)
+		return;
+	size_t refused = 0, first_refused = 0;
+	for (size_t k = 0; k < current->count; k++) {
+		const vmfs_partition *p = &current->parts[k];
+		bool recreated = false;
+		for (size_t i = 0; i < out->count; i++) {
+			const vmfs_plan_entry *e = &out->entries[i];
+			recreated |= (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE) && e->start == p->start &&
+				     e->size == p->size;
+		}
+		if (recreated)
+			continue;
+		bool allowed = options->force && options->replace == p->number;
+		if (out->drop_count < sizeof(out->drops) / sizeof(out->drops[0])) {
+			struct vmfs_plan_drop *d = &out->drops[out->drop_count];
+			d->number = p->number;
+			d->start = p->start;
+			d->size = p->size;
+			d->allowed = allowed;
+			snprintf(d->type_name, sizeof(d->type_name), "%s", p->type_name);
+		}
+		out->drop_count++;
+		if (!allowed && refused++ == 0)
+			first_refused = p->number;
+	}
+	if (!refused)
+		return;
+	out->blocked = true;
+	snprintf(out->why_blocked, sizeof(out->why_blocked),
+		 "a new %s table would drop %zu existing partition%s of the %s table (see the list); nothing is dropped "
+		 "unless --force --replace N names it (partition %zu first)", out->label, refused, refused == 1 ? "" : "s",
+		 current->label, first_refused);
+}
+
+/* One GPT copy lost, the other intact: rebuilding the lost one from the
+ * intact one keeps the disk GUID, every entry, their GUIDs, names and
+ * attributes (2.2). Only for a GPT the plan keeps. */
+static void plan_gpt_rebuild(const vmfs_ptable *current, vmfs_plan *out)
+{
+	if (out->new_label || strcmp(out->label, "gpt") != 0 || !current->has_gpt)
+		return;
+	const vmfs_gpt_copy *p = &current->gpt.primary, *b = &current->gpt.backup;
+	if ((p->state == VMFS_COPY_OK) == (b->state == VMFS_COPY_OK))
+		return;
+	const vmfs_gpt_copy *bad = p->state == VMFS_COPY_OK ? b : p, *good = bad == p ? b : p;
+	out->gpt_rebuild = true;
+	out->gpt_rebuild_primary = bad == p;
+	out->mbr_rebuild = current->mbr.state == VMFS_COPY_MISSING;
+	snprintf(out->why_rebuild, sizeof(out->why_rebuild),
+		 "the %s GPT copy (LBA %" PRIu64 ") is %s: %s; it is rebuilt from the %s copy (LBA %" PRIu64
+		 "), keeping disk GUID %s and all %" PRIu32 " entries%s", bad == p ? "primary" : "backup", bad->header_lba,
+		 vmfs_copy_state_name(bad->state), bad->problem, bad == p ? "backup" : "primary", good->header_lba,
+		 good->disk_guid, good->entry_count, out->mbr_rebuild ? "; the missing protective MBR is written too" : "");
+	out->changes++;
 }
 
 vmfs_status vmfs_plan_make(const vmfs_source *src, const vmfs_ptable *current, const vmfs_scan_result *scan,
@@ -178,6 +259,18 @@ vmfs_status vmfs_plan_make_devices(const vmfs_source *src, const vmfs_ptable *cu
 		}
 		if (invalid)
 			snprintf(e->reason, sizeof(e->reason), "proposed because of --force although %s", invalid);
+		if (e->start + e->size > out->disk_sectors) {
+			/* The image stopped before the volume's end: no table can
+			 * describe the volume on it (issue 9: not "damaged"). */
+			e->state = VMFS_PLAN_UNFIT;
+			snprintf(e->reason, sizeof(e->reason),
+				 "the image ends before the volume does: it is %" PRIu64 " bytes (%" PRIu64 " sectors), the "
+				 "volume needs sectors %" PRIu64 "..%" PRIu64 " (%" PRIu64 " bytes from 0x%" PRIx64
+				 "): a copy that stopped early; a partition table cannot be written to it (complete the "
+				 "copy, or restore on the whole disk)", vmfs_source_size(src), out->disk_sectors, e->start,
+				 e->start + e->size - 1, bytes, dev->offset);
+			continue;
+		}
 		if (e->start < first_usable || e->start + e->size - 1 > last_usable || (!gpt && (e->start > MBR_MAX_SECTORS ||
 		    e->size > MBR_MAX_SECTORS))) {
 			e->state = VMFS_PLAN_UNFIT;
@@ -203,10 +296,21 @@ vmfs_status vmfs_plan_make_devices(const vmfs_source *src, const vmfs_ptable *cu
 				out->blocked = true;
 				break;
 			}
-			if (p->start == e->start && p->size == e->size && p->vmfs) {
-				e->state = VMFS_PLAN_PRESENT;
+			if (p->start == e->start && p->size == e->size) {
 				e->number = p->number;
-				snprintf(e->reason, sizeof(e->reason), "partition %zu already holds this volume", p->number);
+				if (p->vmfs) {
+					e->state = VMFS_PLAN_PRESENT;
+					snprintf(e->reason, sizeof(e->reason), "partition %zu already holds this volume", p->number);
+				} else {
+					/* Right place, wrong type: only the type changes; the
+					 * entry keeps its GUID and name (2.2). */
+					e->state = VMFS_PLAN_RETYPE;
+					e->other = p->number;
+					snprintf(e->reason, sizeof(e->reason),
+						 "partition %zu has the volume's start and size (sectors %" PRIu64 "..%" PRIu64
+						 ") but type %s (%s): type only: set to VMFS, its GUID and name kept", p->number,
+						 p->start, p->start + p->size - 1, p->type, p->type_name);
+				}
 				break;
 			}
 			if (!overlaps(p->start, p->size, e->start, e->size))
@@ -220,20 +324,59 @@ vmfs_status vmfs_plan_make_devices(const vmfs_source *src, const vmfs_ptable *cu
 					 p->start + p->size - 1, p->number);
 				continue;
 			}
+			if (p->start == e->start && p->vmfs && p->size > e->size) {
+				/* Longer than the volume needs: it holds the volume; a
+				 * partition grown before its volume was. Left as it is. */
+				e->state = VMFS_PLAN_PRESENT;
+				e->number = p->number;
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu starts at the volume's start (sector %" PRIu64 ") and is %" PRIu64
+					 " sectors long, more than the %" PRIu64 " the volume needs (LVM totalBytes %" PRIu64
+					 "): it holds the volume and is left as it is", p->number, p->start, p->size, e->size,
+					 dev->lvm.total_bytes);
+				break;
+			}
+			if (p->start == e->start && p->vmfs && resize_fits(current, p, e)) {
+				/* Too short: the volume's end lies outside every partition.
+				 * Growing the entry into free space moves no data and keeps
+				 * its type, GUID and name. */
+				e->state = VMFS_PLAN_RESIZE;
+				e->number = p->number;
+				e->other = p->number;
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu starts at the volume's start (sector %" PRIu64 ") but is %" PRIu64
+					 " sectors long; the volume needs %" PRIu64 " (LVM totalBytes %" PRIu64 "): size only: "
+					 "grown into free space to %" PRIu64 " sectors, its type, GUID and name kept", p->number,
+					 p->start, p->size, e->size, dev->lvm.total_bytes, e->size);
+				break;
+			}
 			e->state = VMFS_PLAN_CONFLICT;
 			e->other = p->number;
-			snprintf(e->reason, sizeof(e->reason),
-				 "overlaps partition %zu (%s, sectors %" PRIu64 "..%" PRIu64 "): %s; use --force --replace %zu "
-				 "only if that partition is expendable", p->number, p->type_name, p->start, p->start + p->size - 1,
-				 p->vmfs ? "a VMFS entry with another start or length" : "a newer partition over the VMFS area",
-				 p->number);
+			if (p->start == e->start)
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu (%s) starts at the volume's start (sector %" PRIu64 ") but is %" PRIu64
+					 " sectors long where the volume needs %" PRIu64 "%s; use --force --replace %zu to "
+					 "replace that entry", p->number, p->type_name, p->start, p->size, e->size,
+					 !p->vmfs ? ", and its type is not VMFS" : ": another partition holds the sectors it would need",
+					 p->number);
+			else
+				snprintf(e->reason, sizeof(e->reason),
+					 "partition %zu (%s, sectors %" PRIu64 "..%" PRIu64 ") starts at sector %" PRIu64
+					 ", the volume at sector %" PRIu64 " (LVM header at 0x%" PRIx64 "): %s; use --force "
+					 "--replace %zu only if that entry is expendable", p->number, p->type_name, p->start,
+					 p->start + p->size - 1, p->start, e->start, dev->header_offset,
+					 p->vmfs ? "a VMFS entry with the wrong start"
+						 : "another partition over the VMFS area (created later, or a wrong start)",
+					 p->number);
 			out->blocked = true;
 			break;
 		}
 		if (e->state == VMFS_PLAN_ADD)
 			e->number = next_number++;
-		if (e->state == VMFS_PLAN_ADD || e->state == VMFS_PLAN_REPLACE)
+		if (vmfs_plan_state_writes(e->state))
 			out->changes++;
 	}
+	plan_drops(current, options, out);
+	plan_gpt_rebuild(current, out);
 	return VMFS_OK;
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static bool gpt_header_at(vmfs_source *src, uint64_t offset)
 {
@@ -97,6 +99,19 @@ bool vmfs_ptable_gpt_unwritable(vmfs_source *src, unsigned sector_size, char *wh
 	return gpt_headers_unsafe(src, sector_size, true, why, why_len);
 }
 
+/* Each copy on its own (format reference 2.1, 2.2): which one libfdisk
+ * used, and what is wrong with the other, is what a repair needs. */
+static void check_health(vmfs_source *src, unsigned sector_size, vmfs_ptable *out)
+{
+	vmfs_mbr_check(src, sector_size, &out->mbr);
+	vmfs_gpt_check(src, sector_size, &out->gpt);
+	/* A backup header that names another place (MyLBA) without a primary or
+	 * a protective MBR is not this source's table: a partition image cut
+	 * up to its disk's end (disk.c, trailing-backup-gpt). */
+	out->has_gpt = out->mbr.protective || out->gpt.primary.state != VMFS_COPY_MISSING ||
+		       out->gpt.backup.state == VMFS_COPY_OK;
+}
+
 static int ask_callback(struct fdisk_context *cxt, struct fdisk_ask *ask, void *data)
 {
 	(void)cxt;
@@ -141,22 +156,9 @@ static void fill_partition(struct fdisk_context *cxt, struct fdisk_partition *pa
 	(void)cxt;
 }
 
-vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable *out,
-			     vmfs_error *err)
+/* The table as libfdisk reads it from fd (the source, or the view below). */
+static vmfs_status read_with_fdisk(vmfs_source *src, int fd, unsigned sector_size, vmfs_ptable *out, vmfs_error *err)
 {
-	memset(out, 0, sizeof(*out));
-	snprintf(out->label, sizeof(out->label), "none");
-	if (sector_size == 0)
-		sector_size = vmfs_ptable_detect_sector_size(src);
-	out->sector_size = sector_size;
-	if (vmfs_source_size(src) < 2ull * sector_size)
-		return VMFS_OK; /* too small to hold any table */
-
-	if (vmfs_ptable_gpt_unsafe(src, sector_size, out->messages[0], sizeof(out->messages[0]))) {
-		out->message_count = 1;
-		return VMFS_OK;
-	}
-
 	struct fdisk_context *cxt = fdisk_new_context();
 	if (!cxt)
 		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, vmfs_source_path(src), VMFS_NO_OFFSET,
@@ -164,7 +166,7 @@ vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable
 	fdisk_set_ask(cxt, ask_callback, out);
 	vmfs_status status = VMFS_OK;
 	if (fdisk_save_user_sector_size(cxt, sector_size, sector_size) != 0 ||
-	    fdisk_assign_device_by_fd(cxt, vmfs_source_fd(src), vmfs_source_path(src), 1) != 0) {
+	    fdisk_assign_device_by_fd(cxt, fd, vmfs_source_path(src), 1) != 0) {
 		/* libfdisk could not read the device: report "no table", not an error. */
 		fdisk_unref_context(cxt);
 		return VMFS_OK;
@@ -203,6 +205,71 @@ vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable
 	}
 	fdisk_deassign_device(cxt, 1); /* nosync: we never wrote */
 	fdisk_unref_context(cxt);
+	return status;
+}
+
+/* libfdisk looks for a GPT only behind a protective MBR. When sector 0 was
+ * wiped with the primary GPT (the usual damage), an intact backup copy would
+ * go unseen and a rebuild would invent new GUIDs. The table is then read from
+ * an in-memory view of the label areas with a protective MBR in sector 0
+ * (sparse memfd the size of the source; nothing is written to the source). */
+static vmfs_status read_behind_missing_mbr(vmfs_source *src, unsigned ss, vmfs_ptable *out, vmfs_error *err)
+{
+	const vmfs_gpt_copy *copies[2] = { &out->gpt.primary, &out->gpt.backup };
+	int fd = memfd_create("vmfs-gpt-view", MFD_CLOEXEC);
+	if (fd < 0)
+		return VMFS_OK; /* no view: the table stays "none" */
+	uint64_t size = vmfs_source_size(src);
+	uint8_t mbr[512];
+	vmfs_gpt_protective_mbr(size / ss, mbr);
+	bool ok = ftruncate(fd, (off_t)size) == 0 && pwrite(fd, mbr, sizeof(mbr), 0) == (ssize_t)sizeof(mbr);
+	for (size_t i = 0; ok && i < 2; i++) {
+		const vmfs_gpt_copy *c = copies[i];
+		if (c->state != VMFS_COPY_OK)
+			continue;
+		/* Header and entry array, both checked to lie inside the source. */
+		uint32_t bytes = c->entry_count * c->entry_size;
+		uint8_t *buf = malloc(bytes > ss ? bytes : ss);
+		ok = buf && vmfs_source_read(src, c->header_lba * ss, buf, ss, NULL) == VMFS_OK &&
+		     pwrite(fd, buf, ss, (off_t)(c->header_lba * ss)) == (ssize_t)ss &&
+		     vmfs_source_read(src, c->entries_lba * ss, buf, bytes, NULL) == VMFS_OK &&
+		     pwrite(fd, buf, bytes, (off_t)(c->entries_lba * ss)) == (ssize_t)bytes;
+		free(buf);
+	}
+	vmfs_status st = VMFS_OK;
+	if (ok) {
+		st = read_with_fdisk(src, fd, ss, out, err);
+		if (st == VMFS_OK && strcmp(out->label, "gpt") == 0 && out->message_count < VMFS_PTABLE_MAX_MESSAGES)
+			snprintf(out->messages[out->message_count++], sizeof(out->messages[0]),
+				 "no protective MBR in sector 0: the GPT was read from its intact %s copy",
+				 out->gpt.primary.state == VMFS_COPY_OK ? "primary" : "backup");
+	}
+	close(fd);
+	return st;
+}
+
+vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable *out,
+			     vmfs_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->label, sizeof(out->label), "none");
+	if (sector_size == 0)
+		sector_size = vmfs_ptable_detect_sector_size(src);
+	out->sector_size = sector_size;
+	if (vmfs_source_size(src) < 2ull * sector_size)
+		return VMFS_OK; /* too small to hold any table */
+	check_health(src, sector_size, out);
+
+	if (vmfs_ptable_gpt_unsafe(src, sector_size, out->messages[0], sizeof(out->messages[0]))) {
+		out->message_count = 1;
+		return VMFS_OK;
+	}
+	vmfs_status status = read_with_fdisk(src, vmfs_source_fd(src), sector_size, out, err);
+	if (status == VMFS_OK && strcmp(out->label, "none") == 0 && out->mbr.state == VMFS_COPY_MISSING &&
+	    (out->gpt.primary.state == VMFS_COPY_OK || out->gpt.backup.state == VMFS_COPY_OK))
+		status = read_behind_missing_mbr(src, sector_size, out, err);
+	if (strcmp(out->label, "gpt") == 0)
+		out->has_gpt = true;
 	if (status != VMFS_OK)
 		vmfs_ptable_free(out);
 	return status;
@@ -213,4 +280,41 @@ void vmfs_ptable_free(vmfs_ptable *table)
 	free(table->parts);
 	table->parts = NULL;
 	table->count = 0;
+}
+
+static void copy_finding(const vmfs_gpt_copy *bad, const vmfs_gpt_copy *good, bool primary, vmfs_findings *out)
+{
+	vmfs_findings_add(out, VMFS_SEVERITY_ERROR, primary ? "gpt-primary-damaged" : "gpt-backup-damaged",
+			  bad->problem_offset, "the %s GPT copy (header at LBA %" PRIu64 ") is %s: %s; the %s copy (LBA %"
+			  PRIu64 ") is intact: vmfs-restore --write rewrites it from the %s copy",
+			  primary ? "primary" : "backup", bad->header_lba, vmfs_copy_state_name(bad->state), bad->problem,
+			  primary ? "backup" : "primary", good->header_lba, primary ? "backup" : "primary");
+}
+
+void vmfs_ptable_health_findings(const vmfs_ptable *table, vmfs_findings *out)
+{
+	if (!table->has_gpt) {
+		if (table->mbr.state == VMFS_COPY_DAMAGED)
+			vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "mbr-damaged", table->mbr.problem_offset,
+					  "MBR: %s", table->mbr.problem);
+		return;
+	}
+	const vmfs_gpt_copy *p = &table->gpt.primary, *b = &table->gpt.backup;
+	if (p->state != VMFS_COPY_OK && b->state == VMFS_COPY_OK)
+		copy_finding(p, b, true, out);
+	else if (p->state == VMFS_COPY_OK && b->state != VMFS_COPY_OK)
+		copy_finding(b, p, false, out);
+	else if (p->state != VMFS_COPY_OK && b->state != VMFS_COPY_OK)
+		vmfs_findings_add(out, VMFS_SEVERITY_ERROR, "gpt-damaged", p->problem_offset,
+				  "neither GPT copy is usable: primary %s (%s), backup %s (%s)", vmfs_copy_state_name(p->state),
+				  p->problem, vmfs_copy_state_name(b->state), b->problem);
+	if (table->gpt.differ)
+		vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "gpt-copies-differ", b->header_lba * table->sector_size,
+				  "%s", table->gpt.differ_reason);
+	if (table->mbr.state == VMFS_COPY_MISSING)
+		vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "mbr-missing", 0, "GPT disk without a protective MBR: %s",
+				  table->mbr.problem);
+	else if (table->mbr.state == VMFS_COPY_DAMAGED)
+		vmfs_findings_add(out, VMFS_SEVERITY_WARNING, "mbr-damaged", table->mbr.problem_offset, "MBR: %s",
+				  table->mbr.problem);
 }

@@ -4,6 +4,8 @@
 #define VMFS_PTABLE_H
 
 #include "vmfs/error.h"
+#include "vmfs/finding.h"
+#include "vmfs/gpt.h"
 #include "vmfs/source.h"
 
 #include <stdbool.h>
@@ -38,6 +40,12 @@ typedef struct vmfs_ptable {
 	/* What libfdisk reported while reading (e.g. a corrupt primary GPT). */
 	char messages[VMFS_PTABLE_MAX_MESSAGES][256];
 	size_t message_count;
+	/* Health of each copy, checked on our own (not through libfdisk), in
+	 * this table's sector size: sector 0, and both GPT copies whenever either
+	 * has a signature or the label is "gpt" (has_gpt). */
+	vmfs_mbr_health mbr;
+	bool has_gpt;
+	vmfs_gpt_health gpt;
 } vmfs_ptable;
 
 /* The sector size that a table on src is written in: the kernel's for a block
@@ -50,6 +58,12 @@ unsigned vmfs_ptable_detect_sector_size(vmfs_source *src);
 vmfs_status vmfs_ptable_read(vmfs_source *src, unsigned sector_size, vmfs_ptable *out,
 			     vmfs_error *err);
 void vmfs_ptable_free(vmfs_ptable *table);
+
+/* Findings about the health of the table's copies: gpt-primary-damaged /
+ * gpt-backup-damaged (one copy missing or damaged, the other intact, with the
+ * repair), gpt-damaged (both unusable), gpt-copies-differ, mbr-damaged and
+ * mbr-missing (a GPT disk without its protective MBR). */
+void vmfs_ptable_health_findings(const vmfs_ptable *table, vmfs_findings *out);
 
 /* True, with a message in why, when a GPT header of src that libfdisk would
  * accept (signature, size, CRC) announces an entry array above 1 MiB: libfdisk

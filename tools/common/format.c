@@ -103,36 +103,54 @@ char *fmt_safe_text(const char *text, char *out, size_t len)
 	return out;
 }
 
-bool parse_size(const char *text, uint64_t *value)
+/* The units sfdisk, blkid and losetup users type: K/KiB, M/MiB, G/GiB,
+ * T/TiB are powers of 1024, KB/MB/GB/TB powers of 1000, and with a sector
+ * size "s" counts sectors. Every multiplication is overflow-checked. */
+static bool parse_units(const char *text, unsigned sector_size, uint64_t *value)
 {
-	if (!text || !*text || *text == '-' || isspace((unsigned char)*text))
+	if (!text || !*text || *text == '-' || *text == '+' || isspace((unsigned char)*text))
 		return false;
 	errno = 0;
 	char *end = NULL;
-	unsigned long long v = strtoull(text, &end, 0);
-	if (errno || end == text)
+	/* Decimal, or hex with 0x; never octal (a leading zero is not a base). */
+	bool hex = text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+	unsigned long long v = strtoull(hex ? text + 2 : text, &end, hex ? 16 : 10);
+	if (errno || end == text || end == text + 2 * hex || !isxdigit((unsigned char)text[2 * hex]))
 		return false;
-	unsigned shift = 0;
+	uint64_t scale = 1;
 	if (*end) {
-		switch (toupper((unsigned char)*end)) {
-		case 'K': shift = 10; break;
-		case 'M': shift = 20; break;
-		case 'G': shift = 30; break;
-		case 'T': shift = 40; break;
-		default: return false;
-		}
-		end++;
-		if (*end == 'i' || *end == 'I') /* accept "MiB"-style */
-			end++;
-		if (*end == 'B' || *end == 'b')
-			end++;
-		if (*end)
+		static const char letters[] = "KMGT";
+		const char *unit = strchr(letters, toupper((unsigned char)*end));
+		if ((*end == 's' || *end == 'S') && end[1] == 0 && sector_size) {
+			scale = sector_size;
+		} else if (unit && *unit) {
+			int power = (int)(unit - letters) + 1;
+			const char *rest = end + 1;
+			uint64_t base = 1024;
+			if (strcmp(rest, "B") == 0 || strcmp(rest, "b") == 0)
+				base = 1000;
+			else if (*rest && strcmp(rest, "iB") != 0 && strcmp(rest, "ib") != 0)
+				return false;
+			for (int i = 0; i < power; i++)
+				scale *= base;
+		} else {
 			return false;
+		}
 	}
-	if (shift && v > (UINT64_MAX >> shift))
+	if (v > UINT64_MAX / scale)
 		return false;
-	*value = (uint64_t)v << shift;
+	*value = (uint64_t)v * scale;
 	return true;
+}
+
+bool parse_size(const char *text, uint64_t *value)
+{
+	return parse_units(text, 0, value);
+}
+
+bool parse_offset(const char *text, unsigned sector_size, uint64_t *value)
+{
+	return parse_units(text, sector_size ? sector_size : 512, value);
 }
 
 bool parse_sector_size(const char *text, unsigned *value)
@@ -153,5 +171,45 @@ char *fmt_stamped_name(const char *prefix, const char *source, const char *suffi
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(out, len, "%s%s-%s%s", prefix, base ? base + 1 : source, stamp, suffix);
+	return out;
+}
+
+/* Safe characters need no quotes; anything else goes inside single quotes,
+ * where only the quote itself needs care: ' becomes '\'' . */
+char *fmt_shell_quote(const char *text, char *out, size_t len)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+,-";
+	size_t pos = 0;
+	bool plain = *text != 0;
+	for (const char *p = text; *p; p++)
+		plain = plain && strchr(safe, *p) != NULL;
+	if (!len)
+		return out;
+	if (plain) {
+		snprintf(out, len, "%s", text);
+		return out;
+	}
+	/* Whole words only: a quoted word that does not fit is left empty
+	 * rather than cut (a cut word would name another file). */
+	out[pos++] = '\'';
+	for (const char *p = text; *p; p++) {
+		const char *piece = *p == '\'' ? "'\\''" : NULL;
+		size_t n = piece ? 4 : 1;
+		if (pos + n + 2 > len) {
+			out[0] = 0;
+			return out;
+		}
+		if (piece)
+			memcpy(out + pos, piece, n);
+		else
+			out[pos] = *p;
+		pos += n;
+	}
+	if (pos + 2 > len) {
+		out[0] = 0;
+		return out;
+	}
+	out[pos++] = '\'';
+	out[pos] = 0;
 	return out;
 }

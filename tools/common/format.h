@@ -21,9 +21,13 @@ char *fmt_safe_text(const char *text, char *out, size_t len);
 /* Lowercase hex of n bytes. */
 char *fmt_hex(const uint8_t *bytes, size_t n, char *out, size_t len);
 
-/* Parses "123", "0x1f", "64K", "1M", "2G", "1T" (powers of 1024). False on
- * garbage, negative numbers or overflow. */
+/* Parses "123", "0x1f", "64K"/"64KiB", "1M"/"1MiB", "2G", "1T" (powers of
+ * 1024) and "1KB", "1MB", "1GB", "1TB" (powers of 1000). False on garbage,
+ * negative numbers or overflow. */
 bool parse_size(const char *text, uint64_t *value);
+/* An offset on the command line of every tool: what parse_size accepts, and
+ * "2048s", sectors of sector_size (512 when 0). */
+bool parse_offset(const char *text, unsigned sector_size, uint64_t *value);
 
 /* A logical sector size the tools accept: 512 or 4096. */
 bool parse_sector_size(const char *text, unsigned *value);
@@ -32,5 +36,10 @@ bool parse_sector_size(const char *text, unsigned *value);
  * the default name of a file a tool makes from a source (undo files in the
  * current folder, backups in --dir). Returns out. */
 char *fmt_stamped_name(const char *prefix, const char *source, const char *suffix, char *out, size_t len);
+
+/* text as one shell word a user can paste: unchanged when it holds only
+ * characters no shell treats specially, else in single quotes ('\'' for a
+ * quote). "" when out is too small, never a cut word. */
+char *fmt_shell_quote(const char *text, char *out, size_t len);
 
 #endif

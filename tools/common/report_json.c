@@ -1,6 +1,7 @@
 /* JSON rendering. Keys are part of the tools' interface: add, never rename. */
 #include "tools/common/report.h"
 
+#include "tools/common/cli.h"
 #include "tools/common/format.h"
 
 #include <string.h>
@@ -18,12 +19,6 @@ static json_object *jstr(const char *text)
 
 static json_object *ju64(uint64_t v) { return json_object_new_uint64(v); }
 static json_object *jbool(bool v) { return json_object_new_boolean(v); }
-
-static json_object *juuid(const vmfs_uuid *uuid)
-{
-	char text[VMFS_UUID_TEXT_LEN + 1];
-	return json_object_new_string(vmfs_uuid_format(uuid, text));
-}
 
 static json_object *jtime_us(uint64_t us)
 {
@@ -93,7 +88,7 @@ static json_object *volume_json(const vmfs_volume_slot *slot)
 	put(o, "index", ju64(slot->index));
 	put(o, "offset", ju64(slot->entry_offset));
 	put(o, "name", jstr(v->name));
-	put(o, "uuid", juuid(&v->lv_uuid));
+	cli_json_put_uuid(o, "uuid", &v->lv_uuid, false);
 	put(o, "snap_id", ju64(v->snap_id));
 	put(o, "size", ju64(v->logical_size));
 	put(o, "generation", ju64(v->generation));
@@ -118,7 +113,7 @@ static json_object *lvm_json(const vmfs_device *dev)
 	put(o, "magic", ju64(h->magic));
 	put(o, "major", ju64(h->major));
 	put(o, "minor", ju64(h->minor));
-	put(o, "device_uuid", juuid(&h->device_uuid));
+	cli_json_put_uuid(o, "device_uuid", &h->device_uuid, false);
 	put(o, "total_bytes", ju64(h->total_bytes));
 	put(o, "disk_block_size", ju64(h->disk_block_size));
 	put(o, "num_volumes", ju64(h->num_volumes));
@@ -128,7 +123,7 @@ static json_object *lvm_json(const vmfs_device *dev)
 	put(o, "data_offset", ju64(h->data_offset));
 	put(o, "init_time", jtime_us(h->init_time_us));
 	put(o, "mod_time", jtime_us(h->mod_time_us));
-	put(o, "locked_by", vmfs_uuid_is_zero(&h->locked_by) ? NULL : juuid(&h->locked_by));
+	cli_json_put_uuid(o, "locked_by", &h->locked_by, true);
 	put(o, "locked_when", jtime_us(h->locked_when_us));
 	put(o, "num_pe_maps", ju64(h->num_pe_maps));
 	put(o, "ext_metadata_offset", ju64(h->ext_metadata_offset));
@@ -207,8 +202,7 @@ static json_object *fs_json(const vmfs_device *dev)
 {
 	const vmfs_fs_descriptor *fs = &dev->fs;
 	json_object *o = json_object_new_object();
-	char text[64], mac[24];
-	uint8_t mac_bytes[6];
+	char text[64];
 	const char *magic_name = vmfs_fs_magic_name(fs->magic);
 	put(o, "offset", ju64(dev->fs_offset));
 	put(o, "magic", ju64(fs->magic));
@@ -216,10 +210,7 @@ static json_object *fs_json(const vmfs_device *dev)
 	put(o, "major", ju64(fs->major));
 	put(o, "minor", ju64(fs->minor));
 	put(o, "version_string", json_object_new_string(vmfs_fs_version_string(fs, text, sizeof(text))));
-	put(o, "uuid", juuid(&fs->uuid));
-	put(o, "uuid_time", jtime_s(vmfs_uuid_time(&fs->uuid)));
-	vmfs_uuid_mac(&fs->uuid, mac_bytes);
-	put(o, "uuid_mac", json_object_new_string(fmt_mac(mac_bytes, mac, sizeof(mac))));
+	cli_json_put_uuid(o, "uuid", &fs->uuid, false);
 	put(o, "config", ju64(fs->config));
 	put(o, "config_flags", config_flags_json(fs->config));
 	put(o, "label", jstr(fs->label));
@@ -229,20 +220,22 @@ static json_object *fs_json(const vmfs_device *dev)
 	put(o, "sub_block_size", ju64(fs->sub_block_size));
 	put(o, "creation_time", jtime_s(fs->creation_time));
 	put(o, "snap_id", ju64(fs->snap_id));
-	put(o, "lv_uuid", juuid(&fs->lv_uuid));
+	cli_json_put_uuid(o, "lv_uuid", &fs->lv_uuid, false);
 	put(o, "lv_snap_id", ju64(fs->lv_snap_id));
 	put(o, "fdc_cluster_group_offset", ju64(fs->fdc_cluster_group_offset));
 	put(o, "fdc_clusters_per_group", ju64(fs->fdc_clusters_per_group));
 	put(o, "max_journal_slots", ju64(fs->max_journal_slots));
 	put(o, "pb2_vol_addr", ju64(fs->pb2_vol_addr));
 	put(o, "pb2_fd_addr", ju64(fs->pb2_fd_addr));
-	put(o, "host_uuid", vmfs_uuid_is_zero(&fs->host_uuid) ? NULL : juuid(&fs->host_uuid));
+	cli_json_put_uuid(o, "host_uuid", &fs->host_uuid, true);
 	put(o, "gbl_generation", ju64(fs->gbl_generation));
 	put(o, "sdd_vol_addr", ju64(fs->sdd_vol_addr));
 	put(o, "sdd_fd_addr", ju64(fs->sdd_fd_addr));
 	put(o, "unmap_priority", ju64(fs->unmap_priority));
 	put(o, "phys_disk_block_size", ju64(fs->phys_disk_block_size));
 	put(o, "md_alignment", ju64(fs->md_alignment));
+	put(o, "journal_block_size", ju64(fs->journal_block_size));
+	put(o, "lease_interval_ms", ju64(fs->lease_interval_ms));
 	json_object *checksum = json_object_new_object();
 	put(checksum, "type", ju64(fs->checksum_type));
 	put(checksum, "gen", ju64(fs->checksum_gen));
@@ -264,6 +257,33 @@ static json_object *device_json(const vmfs_device *dev)
 	put(o, "lvm", dev->has_lvm ? lvm_json(dev) : NULL);
 	put(o, "fs", dev->has_fs ? fs_json(dev) : NULL);
 	put(o, "findings", findings_json(&dev->findings));
+	put(o, "findings_dropped", ju64(dev->findings.dropped));
+	return o;
+}
+
+static json_object *copy_json(const vmfs_gpt_copy *c)
+{
+	json_object *o = json_object_new_object();
+	put(o, "state", json_object_new_string(vmfs_copy_state_name(c->state)));
+	put(o, "header_lba", ju64(c->header_lba));
+	put(o, "disk_guid", c->state == VMFS_COPY_MISSING ? NULL : json_object_new_string(c->disk_guid));
+	put(o, "problem", c->state == VMFS_COPY_OK ? NULL : jstr(c->problem));
+	put(o, "problem_offset", c->state == VMFS_COPY_OK ? NULL : ju64(c->problem_offset));
+	return o;
+}
+
+/* Each copy on its own: which one is intact is what a repair needs. */
+static json_object *health_json(const vmfs_ptable *t)
+{
+	json_object *o = json_object_new_object();
+	json_object *mbr = json_object_new_object();
+	put(mbr, "state", json_object_new_string(vmfs_copy_state_name(t->mbr.state)));
+	put(mbr, "protective", jbool(t->mbr.protective));
+	put(mbr, "problem", t->mbr.state == VMFS_COPY_OK ? NULL : jstr(t->mbr.problem));
+	put(o, "mbr", mbr);
+	put(o, "gpt_primary", t->has_gpt ? copy_json(&t->gpt.primary) : NULL);
+	put(o, "gpt_backup", t->has_gpt ? copy_json(&t->gpt.backup) : NULL);
+	put(o, "gpt_copies_differ", t->has_gpt ? jbool(t->gpt.differ) : NULL);
 	return o;
 }
 
@@ -295,11 +315,13 @@ json_object *report_json(vmfs_source *src, const vmfs_disk *disk)
 		put(o, "type", json_object_new_string(p->type));
 		put(o, "type_name", jstr(p->type_name));
 		put(o, "vmfs", jbool(p->vmfs));
+		put(o, "past_end", jbool(p->past_end));
 		put(o, "uuid", p->uuid[0] ? json_object_new_string(p->uuid) : NULL);
 		put(o, "name", p->name[0] ? jstr(p->name) : NULL);
 		json_object_array_add(parts, o);
 	}
 	put(table, "partitions", parts);
+	put(table, "health", health_json(t));
 	put(root, "partition_table", table);
 
 	json_object *volumes = json_object_new_array();
@@ -320,6 +342,7 @@ json_object *report_json(vmfs_source *src, const vmfs_disk *disk)
 	put(scan, "data_bytes", ju64(disk->data_bytes));
 	put(root, "scan", scan);
 	put(root, "findings", findings_json(&disk->findings));
+	put(root, "findings_dropped", ju64(disk->findings.dropped));
 	return root;
 }
 
