@@ -642,6 +642,20 @@ static bool cut_short(const vmfs_plan *plan, uint64_t source_size)
 	return any;
 }
 
+/* True when the entry's only errors are what the plan repairs: a VMFS
+ * entry too short for its volume, which the plan grows (the discovery layer
+ * decodes the device through that entry and so reports it). */
+static bool repaired_by_plan(const vmfs_plan_entry *e)
+{
+	if (e->state != VMFS_PLAN_RESIZE)
+		return false;
+	const vmfs_findings *f = &e->device->findings;
+	for (size_t k = 0; k < f->count; k++)
+		if (f->items[k].severity == VMFS_SEVERITY_ERROR && strcmp(f->items[k].code, "partition-smaller-than-lvm") != 0)
+			return false;
+	return true;
+}
+
 static int run(const struct restore_control *ctl, const char *path)
 {
 	vmfs_source *src = NULL;
@@ -693,7 +707,7 @@ static int run(const struct restore_control *ctl, const char *path)
 	/* A volume found with damaged metadata: one line per error, exit 2
 	 * (the proposal is still shown: it is what the headers support). */
 	for (size_t i = 0; i < plan.count; i++) {
-		if (!vmfs_device_has_errors(plan.entries[i].device))
+		if (!vmfs_device_has_errors(plan.entries[i].device) || repaired_by_plan(&plan.entries[i]))
 			continue;
 		cli_print_error_findings(prog, path, &plan.entries[i].device->findings);
 		if (outcome.errors)

@@ -71,81 +71,6 @@ static int cmp_u64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-/* Probe windows (format reference 2.4): partition starts at every
- * sector-aligned offset of the first 64 MiB (older tools and arrays used
- * starts such as sector 63 or 64) and of the 64 MiB after the end of each
- * volume found (a neighbour placed right behind it). Their headers lie 1 MiB
- * further on. */
-#define PROBE_WINDOW (64 * MIB)
-#define PROBE_MAX_WINDOWS (VMFS_SCAN_MAX_HITS + 1u)
-
-typedef struct probe_state {
-	vmfs_source *src;
-	vmfs_scan_result *out;
-	candidates *found;
-	uint8_t *block;               /* VMFS_SCAN_BLOCK bytes */
-	uint64_t done_start[PROBE_MAX_WINDOWS], done_end[PROBE_MAX_WINDOWS];
-	size_t windows;
-} probe_state;
-
-/* Looks at every 512-byte-aligned header offset in [from, to) where the
- * source holds data, reading it in large sequential blocks. */
-static vmfs_status probe_window(probe_state *p, uint64_t from, uint64_t to, vmfs_error *err)
-{
-	uint64_t size = vmfs_source_size(p->src);
-	if (to > size)
-		to = size;
-	for (size_t i = 0; i < p->windows; i++) {
-		/* Trim what an earlier window covered already (windows are added in
-		 * increasing order of their start). */
-		if (from >= p->done_start[i] && from < p->done_end[i])
-			from = p->done_end[i];
-	}
-	if (from >= to)
-		return VMFS_OK;
-	if (p->windows < PROBE_MAX_WINDOWS) {
-		p->done_start[p->windows] = from;
-		p->done_end[p->windows++] = to;
-	}
-	uint64_t start, end, pos = from;
-	while (pos < to && next_data(p->src, pos, &start, &end)) {
-		if (start >= to)
-			break;
-		if (end > to)
-			end = to;
-		uint64_t at = start / 512 * 512;
-		while (at < end) {
-			size_t len = end - at < VMFS_SCAN_BLOCK ? (size_t)(end - at) : VMFS_SCAN_BLOCK;
-			vmfs_status st = vmfs_source_read(p->src, at, p->block, len, err);
-			if (st != VMFS_OK)
-				return st;
-			p->out->bytes_read += len;
-			for (size_t off = 0; off + 4 <= len; off += 512) {
-				if (vmfs_le32(p->block + off) != VMFS_LVM_MAGIC || at + off < VMFS_LVM_HEADER_OFFSET)
-					continue;
-				p->out->candidates++;
-				uint8_t header[VMFS_LVM_HEADER_DEFINED];
-				const uint8_t *h = p->block + off;
-				if (off + sizeof(header) > len) {
-					if (!vmfs_source_contains(p->src, at + off, sizeof(header)))
-						continue;
-					st = vmfs_source_read(p->src, at + off, header, sizeof(header), err);
-					if (st != VMFS_OK)
-						return st;
-					h = header;
-				}
-				if (vmfs_scan_header_plausible(h, sizeof(header)))
-					remember(p->found, at + off);
-				else
-					p->out->rejected++;
-			}
-			at += len;
-		}
-		pos = end;
-	}
-	return VMFS_OK;
-}
-
 /* The deep scan reads the whole source once, front to back, so it tells the
  * kernel: libblkid, which libfdisk hands our descriptor to when the table is
  * read (ptable.c), sets POSIX_FADV_RANDOM on it and so turns readahead off
@@ -196,6 +121,65 @@ static vmfs_status examine_block(vmfs_source *src, const uint8_t *block, uint64_
 	return VMFS_OK;
 }
 
+/* Probe windows (format reference 2.4): partition starts at every
+ * sector-aligned offset of the first 64 MiB (older tools and arrays used
+ * starts such as sector 63 or 64) and of the 64 MiB after the end of each
+ * volume found (a neighbour placed right behind it). Their headers lie 1 MiB
+ * further on. */
+#define PROBE_WINDOW (64 * MIB)
+#define PROBE_MAX_WINDOWS (VMFS_SCAN_MAX_HITS + 1u)
+
+typedef struct probe_state {
+	vmfs_source *src;
+	vmfs_scan_result *out;
+	candidates *found;
+	uint8_t *block;               /* VMFS_SCAN_BLOCK bytes */
+	uint64_t done_start[PROBE_MAX_WINDOWS], done_end[PROBE_MAX_WINDOWS];
+	size_t windows;
+} probe_state;
+
+/* Looks at every 512-byte-aligned header offset in [from, to) where the
+ * source holds data, reading it in large sequential blocks. */
+static vmfs_status probe_window(probe_state *p, uint64_t from, uint64_t to, vmfs_error *err)
+{
+	uint64_t size = vmfs_source_size(p->src);
+	if (to > size)
+		to = size;
+	for (size_t i = 0; i < p->windows; i++) {
+		/* Trim what an earlier window covered already (windows are added in
+		 * increasing order of their start). */
+		if (from >= p->done_start[i] && from < p->done_end[i])
+			from = p->done_end[i];
+	}
+	if (from >= to)
+		return VMFS_OK;
+	if (p->windows < PROBE_MAX_WINDOWS) {
+		p->done_start[p->windows] = from;
+		p->done_end[p->windows++] = to;
+	}
+	uint64_t start, end, pos = from;
+	while (pos < to && next_data(p->src, pos, &start, &end)) {
+		if (start >= to)
+			break;
+		if (end > to)
+			end = to;
+		uint64_t at = start / 512 * 512;
+		while (at < end) {
+			size_t len = end - at < VMFS_SCAN_BLOCK ? (size_t)(end - at) : VMFS_SCAN_BLOCK;
+			vmfs_status st = vmfs_source_read(p->src, at, p->block, len, err);
+			if (st != VMFS_OK)
+				return st;
+			p->out->bytes_read += len;
+			st = examine_block(p->src, p->block, at, len, 512, p->out, p->found, err);
+			if (st != VMFS_OK)
+				return st;
+			at += len;
+		}
+		pos = end;
+	}
+	return VMFS_OK;
+}
+
 /* The device end a header announces: its partition start + totalBytes. */
 static uint64_t announced_end(vmfs_source *src, uint64_t header_offset)
 {
@@ -213,7 +197,7 @@ static uint64_t announced_end(vmfs_source *src, uint64_t header_offset)
 static vmfs_status probe(vmfs_source *src, vmfs_scan_result *out, candidates *found, vmfs_error *err)
 {
 	probe_state *p = calloc(1, sizeof(*p));
-	uint8_t *block = malloc(VMFS_SCAN_BLOCK);
+	uint8_t *block = block_buffer();
 	if (!p || !block) {
 		free(p);
 		free(block);
