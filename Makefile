@@ -45,11 +45,15 @@ ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(CFLAGS) $
                -I. $(PKG_CFLAGS) -DVMFS_VERSION='"$(VERSION)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 
-# The fault-injection seam (vmfs/fault.h) is only in the test variant below.
-FAULT_SRC   := vmfs/fault.c
-LIB_SRC     := $(filter-out $(FAULT_SRC),$(sort $(wildcard vmfs/*.c)))
-LIB_HDR     := $(sort $(wildcard vmfs/*.h))
-PUBLIC_HDR  := $(filter-out vmfs/fault.h,$(LIB_HDR))
+# The fault-injection seam (vmfs/core/fault.h) is only in the test variant below.
+FAULT_SRC   := vmfs/core/fault.c
+# The library's folders show its layers: core (errors, findings, framing),
+# source (where bytes come from), format (decoders of on-disk structures),
+# discover (what the sources hold: the spine every tool hangs from), repair,
+# backup, compare, fs (the file-system layer).
+LIB_SRC     := $(filter-out $(FAULT_SRC),$(sort $(wildcard vmfs/*/*.c)))
+LIB_HDR     := $(sort $(wildcard vmfs/*/*.h))
+PUBLIC_HDR  := $(filter-out vmfs/core/fault.h,$(LIB_HDR))
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_SRC  := $(sort $(wildcard tools/common/*.c))
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
@@ -66,7 +70,7 @@ STATIC_LIB  := $(BUILD)/lib/libvmfs.a
 SHARED_LIB  := $(BUILD)/lib/libvmfs.so.$(VERSION)
 COMMON_LIB  := $(BUILD)/lib/libvmfstools.a
 FAULT_BUILD := $(BUILD)/fault
-FAULT_OBJ   := $(FAULT_BUILD)/obj/vmfs/fileio.o $(FAULT_BUILD)/obj/vmfs/fault.o
+FAULT_OBJ   := $(FAULT_BUILD)/obj/vmfs/core/fileio.o $(FAULT_BUILD)/obj/vmfs/core/fault.o
 FAULT_LIB   := $(FAULT_BUILD)/lib/libvmfs-fault.a
 FAULT_TOOLS := $(TOOLS:$(BUILD)/bin/%=$(FAULT_BUILD)/bin/%)
 
@@ -122,7 +126,7 @@ $(FIX_BIN): $(FIX_SRC:%.c=$(BUILD)/obj/%.o) $(STATIC_LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# Test variant with the fault-injection seam (vmfs/fault.h, tests/test_fault.c):
+# Test variant with the fault-injection seam (vmfs/core/fault.h, tests/test_fault.c):
 # only fileio.c (the seam's caller) and fault.c are compiled again, with
 # -DVMFS_FAULT_INJECTION; the tools are linked again against that library into
 # $(FAULT_BUILD)/bin. Nothing of it is installed.
@@ -131,7 +135,7 @@ $(FAULT_BUILD)/obj/%.o: %.c $(LIB_HDR) | $(DEPS_FIRST)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DVMFS_FAULT_INJECTION -fPIC -c $< -o $@
 
-$(FAULT_LIB): $(filter-out $(BUILD)/obj/vmfs/fileio.o,$(LIB_OBJ)) $(FAULT_OBJ)
+$(FAULT_LIB): $(filter-out $(BUILD)/obj/vmfs/core/fileio.o,$(LIB_OBJ)) $(FAULT_OBJ)
 	@mkdir -p $(dir $@)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -233,7 +237,7 @@ fuzz-regress: fuzz-build
 # Bash completion: one copy of completion/vmfs-tools.bash per tool name, where
 # bash-completion looks for it when the tool is first completed.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/vmfs $(DESTDIR)$(PKGCONFIGDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 	    $(DESTDIR)$(COMPLETIONDIR)
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	for t in $(notdir $(TOOLS)); do install -m 644 completion/vmfs-tools.bash $(DESTDIR)$(COMPLETIONDIR)/$$t; done
@@ -241,7 +245,7 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libvmfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmfs.so.$(SOVERSION)
 	ln -sf libvmfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmfs.so
-	install -m 644 $(PUBLIC_HDR) $(DESTDIR)$(INCLUDEDIR)/vmfs/
+	for h in $(PUBLIC_HDR); do install -D -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
 	    vmfs.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/vmfs.pc
 	for page in $(MANPAGES); do \

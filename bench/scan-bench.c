@@ -1,6 +1,6 @@
 /* Benchmark driver for vmfs_scan: prints one line of figures for a scan of
  * IMAGE (seconds, bytes read, throughput, hits, peak RSS). Not a test. */
-#include "vmfs/scan.h"
+#include "vmfs/discover/scan.h"
 
 #include <stdio.h>
 #include <string.h>

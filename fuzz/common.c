@@ -2,7 +2,7 @@
  * file for loaders that take a path, padded copies. */
 #include "fuzz/common.h"
 
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <errno.h>
 #include <stdio.h>

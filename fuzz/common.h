@@ -24,7 +24,7 @@
 #ifndef FUZZ_COMMON_H
 #define FUZZ_COMMON_H
 
-#include "vmfs/source.h"
+#include "vmfs/source/source.h"
 
 #include <stdbool.h>
 #include <stddef.h>

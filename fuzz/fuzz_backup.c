@@ -1,4 +1,4 @@
-/* libFuzzer harness: the metadata backup file reader (vmfs/backup.h).
+/* libFuzzer harness: the metadata backup file reader (vmfs/backup/backup.h).
  *
  * The input is a backup file. It is written to this process's scratch memfd
  * and loaded through its /proc/self/fd path, exactly as vmfs-restore
@@ -15,9 +15,9 @@
  * vmfs_disk_analyse, as vmfs-inspect does with a backup. */
 #include "fuzz/common.h"
 
-#include "vmfs/backup.h"
-#include "vmfs/disk.h"
-#include "vmfs/le.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/discover/disk.h"
+#include "vmfs/core/le.h"
 
 #include <nettle/sha2.h>
 #include <stdlib.h>

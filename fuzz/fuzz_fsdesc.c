@@ -8,9 +8,9 @@
  * vmfs_device_read_lv_image decodes it, with its findings. */
 #include "fuzz/common.h"
 
-#include "vmfs/device.h"
-#include "vmfs/fsdesc.h"
-#include "vmfs/le.h"
+#include "vmfs/format/device.h"
+#include "vmfs/format/fsdesc.h"
+#include "vmfs/core/le.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -14,8 +14,8 @@
  * name of a diskID block parses. */
 #include "fuzz/common.h"
 
-#include "vmfs/ident.h"
-#include "vmfs/lvm.h"
+#include "vmfs/format/ident.h"
+#include "vmfs/format/lvm.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,9 +14,9 @@
  * zero-padded copy of the size they take. */
 #include "fuzz/common.h"
 
-#include "vmfs/device.h"
-#include "vmfs/lvm.h"
-#include "vmfs/scan.h"
+#include "vmfs/format/device.h"
+#include "vmfs/format/lvm.h"
+#include "vmfs/discover/scan.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -17,8 +17,8 @@
  * failure must be a status. */
 #include "fuzz/common.h"
 
-#include "vmfs/disk.h"
-#include "vmfs/ptable.h"
+#include "vmfs/discover/disk.h"
+#include "vmfs/format/ptable.h"
 
 #include <stdlib.h>
 

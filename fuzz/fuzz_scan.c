@@ -15,10 +15,10 @@
  * vmfs-restore would write. */
 #include "fuzz/common.h"
 
-#include "vmfs/plan.h"
-#include "vmfs/ptable.h"
-#include "vmfs/scan.h"
-#include "vmfs/table_render.h"
+#include "vmfs/repair/plan.h"
+#include "vmfs/format/ptable.h"
+#include "vmfs/discover/scan.h"
+#include "vmfs/repair/table_render.h"
 
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the undo file reader (vmfs/undo.h), the file that
+/* libFuzzer harness: the undo file reader (vmfs/repair/undo.h), the file that
  * `--undo FILE` replays.
  *
  * The input is an undo file, written to this process's scratch memfd and
@@ -13,8 +13,8 @@
  * changed, so that the "new", "old", "mix" and "other" verdicts all occur. */
 #include "fuzz/common.h"
 
-#include "vmfs/le.h"
-#include "vmfs/undo.h"
+#include "vmfs/core/le.h"
+#include "vmfs/repair/undo.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmfs/backup.h"
+#include "vmfs/backup/backup.h"
 
 #define SECTOR 512u
 #define MAX_CHUNK (64u * SECTOR)

@@ -11,7 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dest=$(mktemp -d "${TMPDIR:-/tmp}/vmfs-install.XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 make -s install PREFIX=/usr DESTDIR="$dest" BUILD="$build" SANITIZE="${SANITIZE:-0}" >/dev/null
-for f in usr/bin/vmfs-inspect usr/lib/libvmfs.a usr/lib/libvmfs.so usr/include/vmfs/disk.h \
+for f in usr/bin/vmfs-inspect usr/lib/libvmfs.a usr/lib/libvmfs.so usr/include/vmfs/discover/disk.h \
 	 usr/lib/pkgconfig/vmfs.pc usr/share/man/man1/vmfs-inspect.1 usr/share/man/man3/libvmfs.3 \
 	 usr/share/vmfs/vmfs-tools.schema.json; do
 	[ -e "$dest/$f" ] || { echo "install-check: $f not installed"; exit 1; }
@@ -24,10 +24,10 @@ for t in "${tools[@]}"; do
 	bash -c 'source "$1" && complete -p "$2"' _ "$comp" "$t" >/dev/null ||
 		{ echo "install-check: $comp does not register a completion for $t"; exit 1; }
 done
-# The fault-injection seam (vmfs/fault.h, VMFS_TEST_FAULT) is test-only: no
+# The fault-injection seam (vmfs/core/fault.h, VMFS_TEST_FAULT) is test-only: no
 # installed binary, library or header has it, while the test build does (so
 # the search below can find it when it is there).
-[ ! -e "$dest/usr/include/vmfs/fault.h" ] || { echo "install-check: vmfs/fault.h installed"; exit 1; }
+[ ! -e "$dest/usr/include/vmfs/core/fault.h" ] || { echo "install-check: vmfs/core/fault.h installed"; exit 1; }
 if grep -rl 'VMFS_TEST_FAULT\|vmfs_fault' "$dest/usr/include"; then
 	echo "install-check: an installed header names the fault seam"; exit 1
 fi
@@ -41,7 +41,7 @@ for f in "$dest"/usr/bin/* "$dest"/usr/lib/libvmfs.a "$dest"/usr/lib/libvmfs.so.
 	fi
 done
 cat > "$dest/probe.c" <<'C'
-#include <vmfs/vmware_uuid.h>
+#include <vmfs/format/vmware_uuid.h>
 #include <stdio.h>
 int main(void)
 {

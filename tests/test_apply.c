@@ -3,7 +3,7 @@
  * size are refused, a write can be rolled back, and `--undo` restores byte
  * for byte. */
 #include "tests/support/support.h"
-#include "vmfs/apply.h"
+#include "vmfs/repair/apply.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * with an error naming the place, and limits are enforced before anything is
  * allocated from the file. */
 #include "tests/support/support.h"
-#include "vmfs/backup.h"
-#include "vmfs/le.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/core/le.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* vmfs-backup: one verified file per source holding exactly the selected
  * bytes; never overwrites; damaged files are reported, never half-read. */
 #include "tests/support/support.h"
-#include "vmfs/backup.h"
+#include "vmfs/backup/backup.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
  * without a volume, --verify of several files, the JSON document; and the
  * crontab line of vmfs-backup(1), run as written. */
 #include "tests/support/support.h"
-#include "vmfs/backup.h"
-#include "vmfs/backup_set.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/backup/backup_set.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

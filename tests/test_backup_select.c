@@ -1,6 +1,6 @@
 /* What a backup holds (format reference 10), on generated disks. */
 #include "tests/support/support.h"
-#include "vmfs/backup_select.h"
+#include "vmfs/backup/backup_select.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

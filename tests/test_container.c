@@ -4,8 +4,8 @@
  * A small test format stands in for the two real ones (their own suites
  * check them end to end through this module). */
 #include "tests/support/support.h"
-#include "vmfs/container.h"
-#include "vmfs/le.h"
+#include "vmfs/core/container.h"
+#include "vmfs/core/le.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
  * the corpus README, and agree with libblkid's low-level probe (blkid -p) on
  * the same bytes. Skipped, with a message, when the corpus is absent. */
 #include "tests/support/support.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover/disk.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* Pure decoders on byte vectors taken from the hexdumps of real headers in
  * the format reference (sections 3.2, 4.1, 4.3, 5.2), and UUID text form. */
-#include "vmfs/fsdesc.h"
-#include "vmfs/le.h"
-#include "vmfs/lvm.h"
-#include "vmfs/vmware_uuid.h"
+#include "vmfs/format/fsdesc.h"
+#include "vmfs/core/le.h"
+#include "vmfs/format/lvm.h"
+#include "vmfs/format/vmware_uuid.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -2,9 +2,9 @@
  * and offsets, raw bytes only where no field explains them, interpretations
  * with stable codes, exit status 0 / 1 / 2 / 3, sources never modified. */
 #include "tests/support/support.h"
-#include "vmfs/backup.h"
-#include "vmfs/diff.h"
-#include "vmfs/disk.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/compare/diff.h"
+#include "vmfs/discover/disk.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
-/* The discovery layer (vmfs/discover.h) and the five tools on it: they find
+/* The discovery layer (vmfs/discover/discover.h) and the five tools on it: they find
  * the same volumes with the same states; spanned members given together are
  * assembled; the probe finds starts at sectors 63, 64 and 4096; a table-less
  * 4096-byte-sector image gets a 4096-byte table; every write is undone
  * byte-exact. */
 #include "tests/support/support.h"
-#include "vmfs/discover.h"
+#include "vmfs/discover/discover.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

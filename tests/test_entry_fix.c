@@ -4,8 +4,8 @@
  * free space ("size only"); a wrong size that cannot grow and a wrong start
  * are explained with both values. Every write is undone byte for byte. */
 #include "tests/support/support.h"
-#include "vmfs/le.h"
-#include "vmfs/plan.h"
+#include "vmfs/core/le.h"
+#include "vmfs/repair/plan.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

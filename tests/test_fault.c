@@ -7,7 +7,7 @@
  * --undo refuses. Backups: a failed save leaves no file, a crashed one a file
  * that --verify rejects. */
 #include "tests/support/support.h"
-#include "vmfs/fault.h"
+#include "vmfs/core/fault.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

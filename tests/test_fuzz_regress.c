@@ -3,11 +3,11 @@
  * entry point the harness reached it by and states the behaviour a fixed
  * library must have. A test of a finding that is still open is disabled, with
  * the finding's number: enable it together with the fix. */
-#include "vmfs/device.h"
-#include "vmfs/disk.h"
-#include "vmfs/le.h"
-#include "vmfs/ptable.h"
-#include "vmfs/source.h"
+#include "vmfs/format/device.h"
+#include "vmfs/discover/disk.h"
+#include "vmfs/core/le.h"
+#include "vmfs/format/ptable.h"
+#include "vmfs/source/source.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -54,7 +54,7 @@ static uint8_t *gpt_disk(uint32_t entries)
  * Fixed behaviour: the table is not given to libfdisk; "none" and a message
  * that names the header and the size, VMFS_OK; the disk analysis still runs. */
 Test(fuzz_regress, gpt_entry_array_of_128_gib_is_not_read,
-     .description = "open finding F1: enable with the fix in vmfs/ptable.c")
+     .description = "open finding F1: enable with the fix in vmfs/format/ptable.c")
 {
 	uint8_t *d = gpt_disk(1u << 30);
 	vmfs_source *src;
@@ -84,7 +84,7 @@ Test(fuzz_regress, gpt_entry_array_of_128_gib_is_not_read,
  * device in partition 1". Fixed behaviour: "partition-past-end", and no
  * device attributed to that partition. */
 Test(fuzz_regress, gpt_partition_start_past_2_pow_64_is_not_wrapped,
-     .description = "open finding F2: enable with the fix in vmfs/disk.c")
+     .description = "open finding F2: enable with the fix in vmfs/discover/disk.c")
 {
 	/* 1 GiB sparse disk: the entry array at LBA 2 with one VMFS entry. */
 	const uint64_t size = 1ull << 30, sectors = size / 512;
@@ -147,7 +147,7 @@ Test(fuzz_regress, gpt_partition_start_past_2_pow_64_is_not_wrapped,
  * with one volume and that one PE. Fixed behaviour: the device is decoded
  * (VMFS_OK) with a "pe-outside-device" finding for that PE. */
 Test(fuzz_regress, pe_ending_at_2_pow_64_minus_1_terminates, .timeout = 10,
-     .description = "open finding F3: enable with the fix in vmfs/device.c")
+     .description = "open finding F3: enable with the fix in vmfs/format/device.c")
 {
 	const uint64_t mib = 1u << 20;
 	vmfs_source *src;

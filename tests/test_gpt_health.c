@@ -3,8 +3,8 @@
  * "damaged" with the offset of what is wrong, and two intact copies that
  * disagree are reported; for 512- and 4096-byte sectors. */
 #include "tests/support/support.h"
-#include "vmfs/le.h"
-#include "vmfs/ptable.h"
+#include "vmfs/core/le.h"
+#include "vmfs/format/ptable.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

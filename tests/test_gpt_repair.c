@@ -4,7 +4,7 @@
  * is byte-identical to the original (disk GUID, partition GUIDs, names and
  * attributes kept); --undo puts the damaged bytes back exactly. */
 #include "tests/support/support.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

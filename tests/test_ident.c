@@ -1,10 +1,10 @@
-/* Device identifiers (vmfs/ident.h): vml / vmhba / naa / eui / t10 / mpx
+/* Device identifiers (vmfs/format/ident.h): vml / vmhba / naa / eui / t10 / mpx
  * parsing and the vml and canonical names of an LVM diskID block. Expected
  * values come from the format reference (sections 3.2, 8.1-8.3, 11.11) and the
  * seed field notes "Understanding VMFS volumes" (the four vmhba -> vml links). */
 #include <criterion/criterion.h>
 
-#include "vmfs/ident.h"
+#include "vmfs/format/ident.h"
 
 #include <stdlib.h>
 #include <string.h>

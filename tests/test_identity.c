@@ -3,8 +3,8 @@
  * from. SAN hardware is replaced by fake sysfs trees in the test's temporary
  * folder; block devices by loop devices where this machine allows them. */
 #include "tests/support/support.h"
-#include "vmfs/backup.h"
-#include "vmfs/identity.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/source/identity.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

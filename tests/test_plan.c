@@ -1,7 +1,7 @@
 /* Partition-table rebuild plans for the damage cases of the restore issue:
  * what is kept, what is added, what is stale, what conflicts. */
 #include "tests/support/support.h"
-#include "vmfs/plan.h"
+#include "vmfs/repair/plan.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

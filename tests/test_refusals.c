@@ -3,7 +3,7 @@
  * device, and a new table type never drops an existing partition unless
  * --force --replace N names it. */
 #include "tests/support/support.h"
-#include "vmfs/apply.h"
+#include "vmfs/repair/apply.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

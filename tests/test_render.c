@@ -2,7 +2,7 @@
  * the damaged image, give a table that every reader accepts, and nothing
  * outside the label areas changes. */
 #include "tests/support/support.h"
-#include "vmfs/table_render.h"
+#include "vmfs/repair/table_render.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>

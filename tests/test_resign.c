@@ -3,7 +3,7 @@
  * by our decoder and by libblkid), and --undo restores byte for byte; the
  * refusals hold (checksum, lock, state, missing members, copies). */
 #include "tests/support/support.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <criterion/criterion.h>
 #include <ctype.h>

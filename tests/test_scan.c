@@ -1,9 +1,9 @@
 /* Lost-volume scan: probe mode at the usual starts, skipping holes; deep mode
  * at every sector; validation of candidates (format reference 2.4). */
 #include "tests/support/support.h"
-#include "vmfs/le.h"
-#include "vmfs/ptable.h"
-#include "vmfs/scan.h"
+#include "vmfs/core/le.h"
+#include "vmfs/format/ptable.h"
+#include "vmfs/discover/scan.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

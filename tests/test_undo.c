@@ -2,8 +2,8 @@
  * byte; every kind of damage to the file is refused, and so is a target that
  * is not the one the file was made for (style practice 7). */
 #include "tests/support/support.h"
-#include "vmfs/le.h"
-#include "vmfs/undo.h"
+#include "vmfs/core/le.h"
+#include "vmfs/repair/undo.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -4,13 +4,13 @@
  * Sources are opened O_RDONLY. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
-#include "vmfs/backup.h"
-#include "vmfs/backup_select.h"
-#include "vmfs/backup_set.h"
-#include "vmfs/discover.h"
-#include "vmfs/disk.h"
-#include "vmfs/ident.h"
-#include "vmfs/identity.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/backup/backup_select.h"
+#include "vmfs/backup/backup_set.h"
+#include "vmfs/discover/discover.h"
+#include "vmfs/discover/disk.h"
+#include "vmfs/format/ident.h"
+#include "vmfs/source/identity.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 /* vmfs-diff: field-level comparison of two VMFS sources (devices, images or
  * vmfs-backup files), with what the differences mean for ESXi. Both sides
- * are opened O_RDONLY; the comparison itself is vmfs/diff.h. */
+ * are opened O_RDONLY; the comparison itself is vmfs/compare/diff.h. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
-#include "vmfs/backup.h"
-#include "vmfs/diff.h"
-#include "vmfs/discover.h"
-#include "vmfs/source.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/compare/diff.h"
+#include "vmfs/discover/discover.h"
+#include "vmfs/source/source.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -27,7 +27,7 @@ struct diff_control {
 struct side {
 	const char *path;
 	vmfs_source *src;
-	vmfs_discovery discovery;   /* this side's source (vmfs/discover.h) */
+	vmfs_discovery discovery;   /* this side's source (vmfs/discover/discover.h) */
 	const vmfs_disk *disk;      /* discovery.disks[0] */
 	bool have_disk;
 	bool is_backup;

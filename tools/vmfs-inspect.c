@@ -3,10 +3,10 @@
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
 #include "tools/common/report.h"
-#include "vmfs/backup.h"
-#include "vmfs/discover.h"
-#include "vmfs/ident.h"
-#include "vmfs/source.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/discover/discover.h"
+#include "vmfs/format/ident.h"
+#include "vmfs/source/source.h"
 
 #include <getopt.h>
 #include <inttypes.h>

@@ -4,11 +4,11 @@
  * new value) is printed; --write applies it through an undo file. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
-#include "vmfs/apply.h"
-#include "vmfs/backup.h"
-#include "vmfs/discover.h"
-#include "vmfs/resign.h"
-#include "vmfs/source.h"
+#include "vmfs/repair/apply.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/discover/discover.h"
+#include "vmfs/repair/resign.h"
+#include "vmfs/source/source.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -80,7 +80,7 @@ static void usage(void)
 typedef struct session {
 	const char *paths[MAX_SOURCES];
 	vmfs_source *sources[MAX_SOURCES];
-	vmfs_discovery discovery;   /* every source together (vmfs/discover.h) */
+	vmfs_discovery discovery;   /* every source together (vmfs/discover/discover.h) */
 	bool discovered;
 	const vmfs_disk *disk_ptrs[MAX_SOURCES];
 	uint64_t sizes[MAX_SOURCES];

@@ -4,15 +4,15 @@
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
 #include "tools/common/wholedisk.h"
-#include "vmfs/apply.h"
-#include "vmfs/backup.h"
-#include "vmfs/discover.h"
-#include "vmfs/identity.h"
-#include "vmfs/plan.h"
-#include "vmfs/ptable.h"
-#include "vmfs/source.h"
-#include "vmfs/table_render.h"
-#include "vmfs/undo.h"
+#include "vmfs/repair/apply.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/discover/discover.h"
+#include "vmfs/source/identity.h"
+#include "vmfs/repair/plan.h"
+#include "vmfs/format/ptable.h"
+#include "vmfs/source/source.h"
+#include "vmfs/repair/table_render.h"
+#include "vmfs/repair/undo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -676,7 +676,7 @@ static int run(const struct restore_control *ctl, const char *path)
 		st = vmfs_source_open(path, &src, &err);
 	if (st == VMFS_OK) {
 		/* One discovery for every tool: the table, the devices in it and
-		 * those the scan finds, with their states (vmfs/discover.h). */
+		 * those the scan finds, with their states (vmfs/discover/discover.h). */
 		vmfs_discover_options options = { .sector_size = ctl->sector_size, .deep = ctl->deep };
 		if (ctl->deep && !ctl->quiet && isatty(STDERR_FILENO))
 			options.progress = show_progress;

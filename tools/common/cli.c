@@ -1,7 +1,7 @@
 #include "tools/common/cli.h"
 
 #include "tools/common/format.h"
-#include "vmfs/apply.h"
+#include "vmfs/repair/apply.h"
 
 #include <errno.h>
 #include <inttypes.h>

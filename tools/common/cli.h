@@ -3,9 +3,9 @@
 #ifndef TOOLS_CLI_H
 #define TOOLS_CLI_H
 
-#include "vmfs/error.h"
-#include "vmfs/finding.h"
-#include "vmfs/vmware_uuid.h"
+#include "vmfs/core/error.h"
+#include "vmfs/core/finding.h"
+#include "vmfs/format/vmware_uuid.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

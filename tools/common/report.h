@@ -3,9 +3,9 @@
 #ifndef TOOLS_REPORT_H
 #define TOOLS_REPORT_H
 
-#include "vmfs/disk.h"
-#include "vmfs/ident.h"
-#include "vmfs/source.h"
+#include "vmfs/discover/disk.h"
+#include "vmfs/format/ident.h"
+#include "vmfs/source/source.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #include "tools/common/report.h"
 
 #include "tools/common/format.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #ifndef TOOLS_WHOLEDISK_H
 #define TOOLS_WHOLEDISK_H
 
-#include "vmfs/error.h"
+#include "vmfs/core/error.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,51 @@
+/* A read-only byte source: a regular file, a block device, or a memory
+ * buffer (held in a memfd so that libfdisk and libblkid can read it too).
+ * Every read is bounds-checked against the real size of the source. */
+#ifndef VMFS_SOURCE_H
+#define VMFS_SOURCE_H
+
+#include "vmfs/core/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum vmfs_source_kind {
+	VMFS_SOURCE_FILE,
+	VMFS_SOURCE_BLOCK,
+	VMFS_SOURCE_MEMORY,
+	VMFS_SOURCE_BACKUP,     /* a backup file's regions laid out at their offsets */
+} vmfs_source_kind;
+
+typedef struct vmfs_source vmfs_source;
+
+/* Opens path O_RDONLY. Fails with VMFS_ERR_UNSUPPORTED for directories and
+ * other non-file, non-block objects, and VMFS_ERR_TRUNCATED for an empty file. */
+vmfs_status vmfs_source_open(const char *path, vmfs_source **out, vmfs_error *err);
+/* Copies len bytes into an anonymous in-memory file; name is used in errors. */
+vmfs_status vmfs_source_open_memory(const char *name, const void *data, size_t len,
+				    vmfs_source **out, vmfs_error *err);
+/* A sparse in-memory source of `size` bytes that reads as zeros until filled
+ * with vmfs_source_fill(); `kind` is VMFS_SOURCE_MEMORY or VMFS_SOURCE_BACKUP. */
+vmfs_status vmfs_source_new_sparse(const char *name, uint64_t size, vmfs_source_kind kind, vmfs_source **out,
+				   vmfs_error *err);
+vmfs_status vmfs_source_fill(vmfs_source *src, uint64_t offset, const void *data, size_t len, vmfs_error *err);
+void vmfs_source_close(vmfs_source *src);
+
+const char *vmfs_source_path(const vmfs_source *src);
+vmfs_source_kind vmfs_source_kind_of(const vmfs_source *src);
+const char *vmfs_source_kind_name(vmfs_source_kind kind);
+uint64_t vmfs_source_size(const vmfs_source *src);
+int vmfs_source_fd(const vmfs_source *src);
+/* Logical sector size: the kernel's for a block device, else 512 until set. */
+unsigned vmfs_source_sector_size(const vmfs_source *src);
+void vmfs_source_set_sector_size(vmfs_source *src, unsigned sector_size);
+
+/* Reads exactly len bytes at offset. VMFS_ERR_TRUNCATED (offset = the first
+ * missing byte) when the range passes the end of the source; VMFS_ERR_IO on a
+ * failed read. */
+vmfs_status vmfs_source_read(vmfs_source *src, uint64_t offset, void *buf, size_t len,
+			     vmfs_error *err);
+/* True when [offset, offset + len) lies inside the source (overflow-safe). */
+int vmfs_source_contains(const vmfs_source *src, uint64_t offset, uint64_t len);
+
+#endif
