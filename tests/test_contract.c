@@ -5,7 +5,7 @@
  * partition refused where the whole disk is needed. */
 #include "tests/support/support.h"
 #include "tools/common/format.h"
-#include "tools/common/wholedisk.h"
+#include "vmfs/source/sysfs.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -107,16 +107,16 @@ Test(contract, sysfs_tells_a_partition_from_its_disk)
 	tool_result_free(&r);
 	char disk[64];
 	unsigned number = 0;
-	cr_assert(wholedisk_partition_of(root, 8, 1, disk, sizeof(disk), &number));
+	cr_assert(vmfs_sysfs_partition_of(root, 8, 1, disk, sizeof(disk), &number));
 	cr_assert_str_eq(disk, "sdx");
 	cr_assert_eq(number, 1);
-	cr_assert_not(wholedisk_partition_of(root, 8, 0, disk, sizeof(disk), &number), "the disk is no partition");
-	cr_assert_not(wholedisk_partition_of(root, 8, 7, disk, sizeof(disk), &number), "unknown device");
+	cr_assert_not(vmfs_sysfs_partition_of(root, 8, 0, disk, sizeof(disk), &number), "the disk is no partition");
+	cr_assert_not(vmfs_sysfs_partition_of(root, 8, 7, disk, sizeof(disk), &number), "unknown device");
 	/* An image file is never refused. */
 	vmfs_error err;
 	const char *image = tmp_path("plain.img");
 	mkfixture("volume", "--size", "600M", image, NULL);
-	cr_assert_eq(wholedisk_check(image, &err), VMFS_OK);
+	cr_assert_eq(vmfs_sysfs_require_whole_disk(VMFS_SYSFS_ROOT, image, &err), VMFS_OK);
 }
 
 /* The command after "To undo: " in text output. */

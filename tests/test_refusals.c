@@ -165,3 +165,46 @@ Test(refusals, new_table_type_never_drops_a_partition)
 	tool_result_free(&r);
 	cr_assert(files_equal(disk, before), "--undo did not restore the image byte for byte");
 }
+
+/* --table mbr over a GPT disk: both GPT headers are retired with the change
+ * (shown in the dry run, kept in the undo file), so no reader finds a valid
+ * GPT behind the new non-protective MBR; --undo brings the GPT back. */
+Test(refusals, new_mbr_retires_both_gpt_headers)
+{
+	const char *disk = tmp_path("gpt.img");
+	mkfixture("disk", "--table", "gpt", "--disk-size", "1G", "--vol", "lvm=6,label=keep", disk, NULL);
+	const char *before = tmp_path("before.copy");
+	dd_copy(disk, before, "1M", "count=100000");
+
+	tool_result r = run_tool("vmfs-restore", "--table", "mbr", disk, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert_not_null(strstr(r.out, "primary GPT at 0x200"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "backup GPT at 0x3fffbe00"), "%s", r.out);
+	tool_result_free(&r);
+	cr_assert(files_equal(disk, before), "a dry run wrote");
+
+	const char *undo = tmp_path("mbr.undo");
+	r = run_tool("vmfs-restore", "--write", "--table", "mbr", "--undo-file", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tool_result_free(&r);
+	r = run_tool("vmfs-inspect", "--json", disk, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	json_object *doc = parse_json(r.out);
+	cr_assert_str_eq(jstr_at(doc, "partition_table.type"), "dos");
+	/* A dos disk shows no GPT copies at all (null), not stale ones. */
+	cr_assert_null(jpath(doc, "partition_table.health.gpt_primary"));
+	cr_assert_null(jpath(doc, "partition_table.health.gpt_backup"));
+	cr_assert_str_eq(jstr_at(doc, "volumes[0].state"), "present");
+	json_object_put(doc);
+	tool_result_free(&r);
+	uint8_t sig[8];
+	read_file_at(disk, 512, sig, sizeof(sig));
+	cr_assert_neq(memcmp(sig, "EFI PART", 8), 0, "the primary GPT header is still there");
+	read_file_at(disk, (1ull << 30) - 512, sig, sizeof(sig));
+	cr_assert_neq(memcmp(sig, "EFI PART", 8), 0, "the backup GPT header is still there");
+
+	r = run_tool("vmfs-restore", "--undo", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(disk, before), "--undo did not restore the image byte for byte");
+}

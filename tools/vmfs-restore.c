@@ -3,7 +3,6 @@
  * source is opened O_RDONLY and never written. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
-#include "tools/common/wholedisk.h"
 #include "vmfs/repair/apply.h"
 #include "vmfs/backup/backup.h"
 #include "vmfs/discover/discover.h"
@@ -11,6 +10,7 @@
 #include "vmfs/repair/plan.h"
 #include "vmfs/format/ptable.h"
 #include "vmfs/source/source.h"
+#include "vmfs/source/sysfs.h"
 #include "vmfs/repair/table_render.h"
 #include "vmfs/repair/undo.h"
 
@@ -670,7 +670,7 @@ static int run(const struct restore_control *ctl, const char *path)
 	struct outcome outcome = { .errors = ctl->json ? json_object_new_array() : NULL };
 	json_object *doc = NULL;
 	vmfs_status st = refuse_backup_file(path, &err);
-	if (st == VMFS_OK && (st = wholedisk_check(path, &err)) != VMFS_OK)
+	if (st == VMFS_OK && (st = vmfs_sysfs_require_whole_disk(VMFS_SYSFS_ROOT, path, &err)) != VMFS_OK)
 		outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "not-whole-disk", err.reason);
 	if (st == VMFS_OK)
 		st = vmfs_source_open(path, &src, &err);

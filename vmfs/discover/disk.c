@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define HEX "0x%" PRIx64
 
@@ -204,17 +203,14 @@ static void check_trailing_gpt(vmfs_source *src, vmfs_disk *disk, vmfs_device *d
 {
 	const unsigned sector = disk->table.sector_size;
 	uint64_t size = vmfs_source_size(src);
-	uint8_t hdr[512];
-	if (!dev->has_lvm || dev->offset != 0 || size <= dev->lvm.total_bytes || size % sector ||
-	    vmfs_source_read(src, size - sector, hdr, sizeof(hdr), NULL) != VMFS_OK || memcmp(hdr, "EFI PART", 8) != 0)
+	vmfs_gpt_copy hdr;
+	if (!dev->has_lvm || dev->offset != 0 || size <= dev->lvm.total_bytes || size % sector)
 		return;
-	uint32_t header_size = vmfs_le32(hdr + 0x0C);
-	uint32_t stored_crc = vmfs_le32(hdr + 0x10);
-	if (header_size < 92 || header_size > sizeof(hdr))
+	/* A header of a wrong size is no header; a wrong CRC is said. */
+	bool crc_ok = vmfs_gpt_header_at(src, sector, size / sector - 1, &hdr);
+	if (hdr.state == VMFS_COPY_MISSING || hdr.header_size < 92 || hdr.header_size > sector)
 		return;
-	memset(hdr + 0x10, 0, 4);
-	bool crc_ok = crc32(0, hdr, header_size) == stored_crc;
-	uint64_t my_lba = vmfs_le64(hdr + 0x18), image_sectors = size / sector;
+	uint64_t my_lba = hdr.my_lba, image_sectors = size / sector;
 	if (my_lba + 1 < image_sectors) {
 		vmfs_findings_add(&dev->findings, VMFS_SEVERITY_INFO, "trailing-backup-gpt", size - sector,
 				  "the last sector holds a backup GPT header (MyLBA %" PRIu64 ", CRC %s) that cannot belong to "
@@ -226,7 +222,7 @@ static void check_trailing_gpt(vmfs_source *src, vmfs_disk *disk, vmfs_device *d
 			  "the image runs on past the partition end (%" PRIu64 " bytes) to a backup GPT header (MyLBA %" PRIu64
 			  ", first usable %" PRIu64 ", last usable %" PRIu64 ", CRC %s): it is a disk of %" PRIu64
 			  " sectors from LBA %" PRIu64 " on, so the partition started at LBA %" PRIu64,
-			  dev->lvm.total_bytes, my_lba, vmfs_le64(hdr + 0x28), vmfs_le64(hdr + 0x30), crc_ok ? "ok" : "wrong",
+			  dev->lvm.total_bytes, my_lba, hdr.first_usable, hdr.last_usable, crc_ok ? "ok" : "wrong",
 			  my_lba + 1, first_lba, first_lba);
 }
 

@@ -67,20 +67,18 @@ static bool damaged(vmfs_gpt_copy *c, uint64_t offset, const char *fmt, ...)
 	return false;
 }
 
-/* One copy: the header at lba (1 or the last), with the LBAs it must name.
- * True when it is intact. */
-static bool check_copy(vmfs_source *src, unsigned ss, uint64_t sectors, bool primary, vmfs_gpt_copy *c)
+bool vmfs_gpt_header_at(vmfs_source *src, unsigned ss, uint64_t lba, vmfs_gpt_copy *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->header_lba = primary ? 1 : sectors - 1;
-	const uint64_t at = c->header_lba * ss;
+	c->header_lba = lba;
 	uint8_t hdr[4096];
-	if (vmfs_source_read(src, at, hdr, ss, NULL) != VMFS_OK) {
+	if (ss > sizeof(hdr) || lba > UINT64_MAX / ss || vmfs_source_read(src, lba * ss, hdr, ss, NULL) != VMFS_OK) {
 		c->state = VMFS_COPY_MISSING;
-		c->problem_offset = at;
-		snprintf(c->problem, sizeof(c->problem), "the header sector at 0x%" PRIx64 " cannot be read", at);
+		c->problem_offset = lba <= UINT64_MAX / ss ? lba * ss : VMFS_NO_OFFSET;
+		snprintf(c->problem, sizeof(c->problem), "the header sector at LBA %" PRIu64 " cannot be read", lba);
 		return false;
 	}
+	const uint64_t at = lba * ss;
 	if (memcmp(hdr, "EFI PART", 8) != 0) {
 		c->state = VMFS_COPY_MISSING;
 		c->problem_offset = at;
@@ -109,6 +107,17 @@ static bool check_copy(vmfs_source *src, unsigned ss, uint64_t sectors, bool pri
 	if (crc != c->header_crc)
 		return damaged(c, at + 0x10, "header CRC32 at 0x%" PRIx64 " is 0x%08" PRIx32 ", the header's bytes give 0x%08"
 			       PRIx32, at + 0x10, c->header_crc, crc);
+	return true;
+}
+
+/* One copy: the header at lba (1 or the last), with the LBAs it must name.
+ * True when it is intact. */
+static bool check_copy(vmfs_source *src, unsigned ss, uint64_t sectors, bool primary, vmfs_gpt_copy *c)
+{
+	if (!vmfs_gpt_header_at(src, ss, primary ? 1 : sectors - 1, c))
+		return false;
+	const uint64_t at = c->header_lba * ss;
+	uint32_t crc;
 	if (c->my_lba != c->header_lba)
 		return damaged(c, at + 0x18, "MyLBA at 0x%" PRIx64 " is %" PRIu64 ", not %" PRIu64 " where the header is",
 			       at + 0x18, c->my_lba, c->header_lba);

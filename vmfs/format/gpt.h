@@ -47,6 +47,13 @@ typedef struct vmfs_gpt_health {
 
 const char *vmfs_copy_state_name(vmfs_copy_state state);
 
+/* The GPT header at lba on its own (format reference 2.2): MISSING without
+ * the signature (or unreadable), DAMAGED when its size is outside 92..sector
+ * or its CRC32 is wrong (problem says which), else OK with every header field
+ * decoded; nothing about where it lies or its entry array is checked. True
+ * when OK. The one decoder of a GPT header: every other reader uses it. */
+bool vmfs_gpt_header_at(vmfs_source *src, unsigned sector_size, uint64_t lba, vmfs_gpt_copy *out);
+
 /* Checks both GPT copies of src in sectors of sector_size (512 or 4096).
  * Reads only; never fails (an unreadable area is "missing"). */
 void vmfs_gpt_check(vmfs_source *src, unsigned sector_size, vmfs_gpt_health *out);

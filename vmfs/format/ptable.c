@@ -7,7 +7,6 @@
 
 #include <inttypes.h>
 #include <libfdisk/libfdisk.h>
-#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,19 +47,14 @@ unsigned vmfs_ptable_detect_sector_size(vmfs_source *src)
 static bool gpt_array_too_large(vmfs_source *src, uint64_t lba, unsigned sector_size, bool writing,
 				uint64_t *alternate, char *why, size_t why_len)
 {
-	uint8_t h[512];
+	vmfs_gpt_copy h;
 	*alternate = 0;
-	if (lba > UINT64_MAX / sector_size || vmfs_source_read(src, lba * sector_size, h, sizeof(h), NULL) != VMFS_OK ||
-	    memcmp(h, "EFI PART", 8) != 0)
+	/* libfdisk rejects a header without signature, of a wrong size or with
+	 * a wrong CRC before it reads the entries: nothing unsafe then. */
+	if (!vmfs_gpt_header_at(src, sector_size, lba, &h))
 		return false;
-	uint32_t header_size = vmfs_le32(h + 0x0C), stored = vmfs_le32(h + 0x10);
-	if (header_size < 92 || header_size > sizeof(h))
-		return false; /* libfdisk rejects it */
-	memset(h + 0x10, 0, 4);
-	if ((uint32_t)crc32(0, h, header_size) != stored)
-		return false; /* libfdisk rejects it before reading the entries */
-	*alternate = vmfs_le64(h + 0x20);
-	uint32_t count = vmfs_le32(h + 0x50), entry_size = vmfs_le32(h + 0x54);
+	*alternate = h.alternate_lba;
+	uint32_t count = h.entry_count, entry_size = h.entry_size;
 	uint64_t bytes = (uint64_t)count * entry_size;
 	/* libfdisk 2.38 writes the array in whole sectors from a buffer of the
 	 * announced size: a partial last sector is read past that buffer (heap

@@ -288,6 +288,31 @@ static uint64_t entry_sectors(vmfs_source *src, const vmfs_plan *plan)
 	return sectors;
 }
 
+/* A new MBR label over a GPT disk: libfdisk writes sector 0 only, and both
+ * GPT headers would stay valid behind a non-protective MBR, a disk every
+ * reader sees differently. Their header sectors are zeroed (format reference
+ * 2.2: the signature and CRC make a header; the entry arrays without one are
+ * inert), in the label areas, so the dry run shows it and the undo file keeps
+ * them. */
+static vmfs_status retire_gpt_headers(int fd, const char *path, const vmfs_plan *plan, vmfs_error *err)
+{
+	const unsigned ss = plan->sector_size;
+	const uint64_t lbas[2] = { 1, plan->disk_sectors - 1 };
+	uint8_t sector[4096];
+	if (ss > sizeof(sector))
+		return VMFS_OK;
+	for (size_t i = 0; i < 2; i++) {
+		if (pread(fd, sector, ss, (off_t)(lbas[i] * ss)) != (ssize_t)ss)
+			return vmfs_error_set(err, VMFS_ERR_IO, path, lbas[i] * ss, "in-memory copy read failed");
+		if (memcmp(sector, "EFI PART", 8) != 0)
+			continue;
+		memset(sector, 0, ss);
+		if (pwrite(fd, sector, ss, (off_t)(lbas[i] * ss)) != (ssize_t)ss)
+			return vmfs_error_set(err, VMFS_ERR_IO, path, lbas[i] * ss, "in-memory copy write failed");
+	}
+	return VMFS_OK;
+}
+
 vmfs_status vmfs_table_render_plan(vmfs_source *src, const vmfs_plan *plan, vmfs_table_render *out,
 				   vmfs_error *err)
 {
@@ -331,6 +356,8 @@ vmfs_status vmfs_table_render_plan(vmfs_source *src, const vmfs_plan *plan, vmfs
 		st = rebuild_gpt_copy(src, fd, plan, err);
 	if (st == VMFS_OK && entry_changes)
 		st = apply_plan(fd, path, plan, err);
+	if (st == VMFS_OK && plan->new_label && strcmp(plan->label, "dos") == 0)
+		st = retire_gpt_headers(fd, path, plan, err);
 	if (st == VMFS_OK)
 		st = dump_table(fd, path, plan->sector_size, &out->script, err);
 	for (size_t i = 0; st == VMFS_OK && i < count; i++)

@@ -3,6 +3,8 @@
  * backing_file and a mount source may name the same file by another path. */
 #include "vmfs/source/holders.h"
 
+#include "vmfs/source/sysfs.h"
+
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -39,7 +41,7 @@ static bool same_file(const char *path, const struct stat *target)
 /* A regular file behind a loop device: /sys/block/loopN/loop/backing_file. */
 static bool loop_attached(const struct stat *target, char *why, size_t len)
 {
-	DIR *d = opendir("/sys/block");
+	DIR *d = opendir(VMFS_SYSFS_ROOT "/block");
 	if (!d)
 		return false;
 	bool found = false;
@@ -48,7 +50,7 @@ static bool loop_attached(const struct stat *target, char *why, size_t len)
 		if (strncmp(e->d_name, "loop", 4) != 0)
 			continue;
 		char p[PATH_MAX], backing[PATH_MAX];
-		snprintf(p, sizeof(p), "/sys/block/%s/loop/backing_file", e->d_name);
+		snprintf(p, sizeof(p), VMFS_SYSFS_ROOT "/block/%s/loop/backing_file", e->d_name);
 		FILE *f = fopen(p, "r");
 		if (!f)
 			continue;
@@ -65,18 +67,9 @@ static bool loop_attached(const struct stat *target, char *why, size_t len)
 	return found;
 }
 
-/* The sysfs directory of a block device number, resolved (a partition's
- * directory lies inside its disk's). */
 static bool sysfs_dir(dev_t dev, char *out, size_t len)
 {
-	char link[64];
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev), minor(dev));
-	char *real = realpath(link, NULL);
-	if (!real)
-		return false;
-	snprintf(out, len, "%s", real);
-	free(real);
-	return true;
+	return vmfs_sysfs_device_dir(VMFS_SYSFS_ROOT, major(dev), minor(dev), out, len);
 }
 
 /* dev is the disk itself or one of its partitions: its name in *name. */
@@ -136,6 +129,27 @@ static bool mounted(const struct stat *target, char *why, size_t len)
 	return found;
 }
 
+/* The first entry of a holders/ directory, said in *why. */
+static bool first_holder(const char *dir, const char *disk_name, const char *part, char *why, size_t len)
+{
+	DIR *h = opendir(dir);
+	if (!h)
+		return false;
+	bool found = false;
+	struct dirent *x;
+	while (!found && (x = readdir(h)) != NULL) {
+		if (x->d_name[0] == '.')
+			continue;
+		found = true;
+		if (part)
+			snprintf(why, len, "partition %s held by %s", part, x->d_name);
+		else
+			snprintf(why, len, "%s held by %s", disk_name, x->d_name);
+	}
+	closedir(h);
+	return found;
+}
+
 /* holders/ of the disk and of each of its partitions (device-mapper, md). */
 static bool held(const struct stat *target, char *why, size_t len)
 {
@@ -144,44 +158,22 @@ static bool held(const struct stat *target, char *why, size_t len)
 		return false;
 	const char *disk_name = strrchr(disk_dir, '/') ? strrchr(disk_dir, '/') + 1 : disk_dir;
 	/* The disk's own holders, then each partition subdirectory's. */
+	char dir[PATH_MAX * 2 + 16];
+	snprintf(dir, sizeof(dir), "%s/holders", disk_dir);
+	if (first_holder(dir, disk_name, NULL, why, len))
+		return true;
 	DIR *d = opendir(disk_dir);
 	if (!d)
 		return false;
 	bool found = false;
 	struct dirent *e;
-	for (int pass = 0; pass < 2 && !found; pass++) {
-		rewinddir(d);
-		while (!found && (e = readdir(d)) != NULL) {
-			char dir[PATH_MAX * 2 + 16];
-			const char *part = NULL;
-			if (pass == 0) {
-				if (strcmp(e->d_name, "holders") != 0)
-					continue;
-				snprintf(dir, sizeof(dir), "%s/holders", disk_dir);
-			} else {
-				char probe[PATH_MAX * 2 + 16];
-				snprintf(probe, sizeof(probe), "%s/%s/partition", disk_dir, e->d_name);
-				if (e->d_name[0] == '.' || access(probe, F_OK) != 0)
-					continue;
-				part = e->d_name;
-				snprintf(dir, sizeof(dir), "%s/%s/holders", disk_dir, e->d_name);
-			}
-			DIR *h = opendir(dir);
-			if (!h)
-				continue;
-			struct dirent *x;
-			while ((x = readdir(h)) != NULL) {
-				if (x->d_name[0] == '.')
-					continue;
-				found = true;
-				if (part)
-					snprintf(why, len, "partition %s held by %s", part, x->d_name);
-				else
-					snprintf(why, len, "%s held by %s", disk_name, x->d_name);
-				break;
-			}
-			closedir(h);
-		}
+	while (!found && (e = readdir(d)) != NULL) {
+		char probe[PATH_MAX * 2 + 16];
+		snprintf(probe, sizeof(probe), "%s/%s/partition", disk_dir, e->d_name);
+		if (e->d_name[0] == '.' || access(probe, F_OK) != 0)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s/holders", disk_dir, e->d_name);
+		found = first_holder(dir, disk_name, e->d_name, why, len);
 	}
 	closedir(d);
 	return found;
