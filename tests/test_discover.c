@@ -292,3 +292,77 @@ Test(discover, fourk_disk_wiped_gets_4096_byte_table)
 	cr_assert(has_code(jpath(forced, "volumes[0].findings"), "sector-size-mismatch"));
 	json_object_put(forced);
 }
+
+/* The real VMFS6 and VMFS5 volumes of the corpus placed in one 2 GiB disk (at
+ * 1 MiB and at 1 GiB), both GPT copies wiped: every tool finds both, with the
+ * device UUIDs the corpus images themselves carry; the rebuilt table holds
+ * both and they decode through it with their labels; --undo is byte-exact. */
+Test(discover, corpus_volumes_two_in_one_disk_wiped)
+{
+	const char *v6 = corpus_image("vmfs6-dissect.bin");
+	const char *v5 = corpus_image("vmfs5-dissect.bin");
+	const char *disk = tmp_path("real-two.img"), *damaged = tmp_path("real-two.damaged");
+	mkfixture("embed", "--table", "gpt", "--start", "2048", "--disk-size", "2G", "--image", v6, disk, NULL);
+	/* The VMFS5 partition alone (its LVM totalBytes, 510 MiB), without the
+	 * rest of the disk it came from. */
+	char of[600];
+	snprintf(of, sizeof(of), "of=%s", disk);
+	char in[600];
+	snprintf(in, sizeof(in), "if=%s", v5);
+	const char *dd[] = { "/bin/dd", in, of, "bs=1M", "seek=1024", "count=510", "conv=sparse,notrunc", "status=none",
+			     NULL };
+	tool_result r = run_argv(dd);
+	cr_assert_eq(r.status, 0, "dd: %s", r.err);
+	tool_result_free(&r);
+	wipe_gpt(disk, 2 * GIB);
+	copy(disk, damaged);
+
+	const uint64_t starts[2] = { 1ull << 20, 1ull << 30 };
+	const char *images[2] = { v6, v5 };
+	json_object *inspect = tool_json(0, "vmfs-inspect", disk, NULL, NULL, NULL);
+	json_object *restore = tool_json(0, "vmfs-restore", disk, NULL, NULL, NULL);
+	json_object *backup = tool_json(0, "vmfs-backup", disk, "-O", tmp_path("real-two.vmfsbak"), NULL);
+	cr_assert_eq(json_object_array_length(jpath(inspect, "volumes")), 2);
+	cr_assert_eq(json_object_array_length(jpath(restore, "volumes")), 2);
+	cr_assert_eq(json_object_array_length(jpath(backup, "sources[0].volumes")), 2);
+	for (size_t i = 0; i < 2; i++) {
+		json_object *own = tool_json(0, "vmfs-inspect", images[i], NULL, NULL, NULL);
+		const char *uuid = jstr_at(own, "volumes[0].lvm.device_uuid");
+		char key[64];
+		snprintf(key, sizeof(key), "volumes[%zu]", i);
+		json_object *vi = jpath(inspect, key), *vr = jpath(restore, key);
+		snprintf(key, sizeof(key), "sources[0].volumes[%zu]", i);
+		json_object *vb = jpath(backup, key);
+		cr_assert_eq(ju64_at(vi, "offset"), starts[i]);
+		cr_assert_eq(ju64_at(vr, "offset"), starts[i]);
+		cr_assert_eq(ju64_at(vb, "offset"), starts[i]);
+		cr_assert_str_eq(jstr_at(vi, "lvm.device_uuid"), uuid);
+		cr_assert_str_eq(jstr_at(vr, "lvm.device_uuid"), uuid);
+		cr_assert_str_eq(jstr_at(vb, "device_uuid"), uuid);
+		cr_assert_str_eq(jstr_at(vi, "state"), "not-in-table");
+		cr_assert_str_eq(jstr_at(vb, "state"), "not-in-table");
+		cr_assert_str_eq(jstr_at(vr, "state"), "add");
+		json_object_put(own);
+	}
+	json_object_put(inspect);
+	json_object_put(restore);
+	json_object_put(backup);
+
+	const char *undo = tmp_path("real-two.undo");
+	r = run_tool("vmfs-restore", "--write", "--undo-file", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	tool_result_free(&r);
+	json_object *after = tool_json(0, "vmfs-inspect", disk, NULL, NULL, NULL);
+	cr_assert_str_eq(jstr_at(after, "partition_table.type"), "gpt");
+	cr_assert_str_eq(jstr_at(after, "volumes[0].state"), "present");
+	cr_assert_str_eq(jstr_at(after, "volumes[1].state"), "present");
+	cr_assert_str_eq(jstr_at(after, "volumes[0].fs.label"), "VMFS6 Test");
+	cr_assert_str_eq(jstr_at(after, "volumes[1].fs.label"), "VMFS5 Test");
+	cr_assert_eq(ju64_at(after, "partition_table.partitions[0].start"), 2048);
+	cr_assert_eq(ju64_at(after, "partition_table.partitions[1].start"), 2097152);
+	json_object_put(after);
+	r = run_tool("vmfs-restore", "--undo", undo, disk, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+	cr_assert(files_equal(disk, damaged), "--undo did not restore the image byte for byte");
+}
