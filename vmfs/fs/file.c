@@ -34,6 +34,24 @@ static vmfs_status ferr(const vmfs_file *f, vmfs_error *err, vmfs_status st, uin
 			      reason);
 }
 
+/* Wraps an error from a deeper level: keeps its source offset (the bytes
+ * found wrong), names this file's path and FD, and prefixes the reason. */
+__attribute__((format(printf, 5, 6)))
+static vmfs_status fwrap(const vmfs_file *f, vmfs_error *err, vmfs_status st, uint64_t lv_where, const char *fmt, ...)
+{
+	if (!err)
+		return st;
+	char prefix[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	uint64_t where = err->offset != VMFS_NO_OFFSET
+				 ? err->offset
+				 : vmfs_fs_source_offset(f->fs, lv_where == VMFS_NO_OFFSET ? f->fd_lv : lv_where);
+	return vmfs_fs_wrap(err, st, f->path, where, "FD 0x%08" PRIx32 ": %s", f->address, prefix);
+}
+
 static uint64_t sat_mul(uint64_t a, uint64_t b)
 {
 	uint64_t r;
@@ -146,7 +164,7 @@ vmfs_status vmfs_fs_file_open_at(vmfs_fs *fs, uint32_t address, uint64_t lv, con
 	snprintf(f->path, sizeof(f->path), "%s", name);
 	vmfs_status st = vmfs_fs_read_lv(fs, lv, f->raw, fs->geo.fd_size, err);
 	if (st != VMFS_OK) {
-		st = ferr(f, err, st, lv, "%s", err ? err->reason : "");
+		st = fwrap(f, err, st, lv, "reading the FD");
 		vmfs_file_close(f);
 		return st;
 	}
@@ -250,8 +268,7 @@ static vmfs_status data_block(vmfs_file *f, uint64_t a, uint64_t where, uint64_t
 	if (d.type == VMFS_ADDR_SB) {
 		vmfs_status st = vmfs_fs_item_lv(fs, VMFS_RES_SBC, d.cluster, d.resource, depth, &lv, err);
 		if (st != VMFS_OK)
-			return ferr(f, err, st, where, "sub-block " HEX " at file offset " HEX ": %s", a, off,
-				    err ? err->reason : "");
+			return fwrap(f, err, st, where, "sub-block " HEX " at file offset " HEX, a, off);
 	} else {
 		uint64_t end;
 		if (__builtin_mul_overflow(d.block, size, &lv) || __builtin_add_overflow(lv, size, &end) ||
@@ -299,14 +316,14 @@ static vmfs_status pb_entry(vmfs_file *f, int level, uint64_t pb, uint64_t where
 	uint64_t lv;
 	vmfs_status st = vmfs_fs_item_lv(fs, which, d.cluster, d.resource, depth, &lv, err);
 	if (st != VMFS_OK)
-		return ferr(f, err, st, where, "pointer block " HEX ": %s", pb, err ? err->reason : "");
+		return fwrap(f, err, st, where, "pointer block " HEX, pb);
 	if (f->pb_key[level] != pb + 1 || !f->pb[level]) {
 		if (!f->pb[level] && !(f->pb[level] = malloc(bytes)))
 			return ferr(f, err, VMFS_ERR_NO_MEMORY, where, "out of memory");
 		f->pb_key[level] = 0;
 		st = vmfs_fs_read_lv(fs, lv, f->pb[level], bytes, err);
 		if (st != VMFS_OK)
-			return ferr(f, err, st, lv, "pointer block " HEX ": %s", pb, err ? err->reason : "");
+			return fwrap(f, err, st, lv, "pointer block " HEX, pb);
 		f->pb_key[level] = pb + 1;
 	}
 	const uint8_t *p = f->pb[level] + idx * g->ptr_width;
@@ -424,8 +441,7 @@ vmfs_status vmfs_fs_file_segment_depth(vmfs_file *f, uint64_t off, uint64_t max,
 		uint64_t avail;
 		st = vmfs_fs_map_lv(f->fs, seg->lv, &seg->source, &seg->source_offset, &avail, err);
 		if (st != VMFS_OK)
-			return ferr(f, err, VMFS_ERR_FORMAT, VMFS_NO_OFFSET, "file offset " HEX ": %s", off,
-				    err ? err->reason : "");
+			return fwrap(f, err, VMFS_ERR_FORMAT, VMFS_NO_OFFSET, "file offset " HEX, off);
 		if (avail < total)
 			total = avail; /* 1.1: split at the end of a physical extent */
 	}
@@ -449,7 +465,7 @@ static vmfs_status read_range(vmfs_file *f, uint64_t off, uint8_t *p, size_t len
 		if (seg.kind == VMFS_SEGMENT_DATA) {
 			st = vmfs_source_read(seg.source, seg.source_offset, p, n, err);
 			if (st != VMFS_OK)
-				return ferr(f, err, st, seg.lv, "file offset " HEX ": %s", off, err ? err->reason : "");
+				return fwrap(f, err, st, seg.lv, "file offset " HEX, off);
 		} else {
 			memset(p, 0, n);
 		}

@@ -119,7 +119,7 @@ uint64_t vmfs_fs_lv_size(const vmfs_fs *fs)
 
 const vmfs_res_header *vmfs_fs_resource_header(const vmfs_fs *fs, vmfs_fs_resource which)
 {
-	return which < VMFS_RES_COUNT && fs->has_res[which] ? &fs->hdr[which] : NULL;
+	return which < VMFS_RES_COUNT && fs->has_hdr[which] ? &fs->hdr[which] : NULL;
 }
 
 static const char *const res_names[VMFS_RES_COUNT] = {".fbb.sf", ".fdc.sf", ".pbc.sf", ".sbc.sf", ".pb2.sf"};
@@ -138,7 +138,7 @@ vmfs_status vmfs_fs_item_lv(vmfs_fs *fs, vmfs_fs_resource which, uint64_t cluste
 	uint64_t off;
 	vmfs_status st = vmfs_res_item_offset(h, fs->geo.cluster_meta, cluster, resource, rf->fd.length, &off, err);
 	if (st != VMFS_OK)
-		return vmfs_fs_wrap(err, st, res_names[which], vmfs_fs_source_offset(fs, rf->fd_lv), "FD 0x%08" PRIx32,
+		return vmfs_fs_wrap(err, st, rf->path, vmfs_fs_source_offset(fs, rf->fd_lv), "FD 0x%08" PRIx32,
 				    rf->address);
 	vmfs_segment seg;
 	st = vmfs_fs_file_segment_depth(rf, off, h->resource_size, &seg, depth + 1, err);
@@ -214,8 +214,9 @@ static vmfs_status bootstrap(vmfs_fs *fs, vmfs_error *err)
 				      "bootstrap (3.2): the FD of .fdc.sf (type %" PRIu32
 				      ") does not start at LV " HEX, fdc->fd.type, g->fdc_lv);
 	fs->hdr[VMFS_RES_FDC] = h;
-	fs->has_res[VMFS_RES_FDC] = h.num_resources > 0;
-	return read_res_header(fs, fdc, 0, &fs->hdr[VMFS_RES_FDC], err);
+	st = read_res_header(fs, fdc, 0, &fs->hdr[VMFS_RES_FDC], err);
+	fs->has_res[VMFS_RES_FDC] = fs->has_hdr[VMFS_RES_FDC] = st == VMFS_OK && fs->hdr[VMFS_RES_FDC].num_resources > 0;
+	return st;
 }
 
 static vmfs_status open_resource(vmfs_fs *fs, vmfs_fs_resource which, bool required, vmfs_error *err)
@@ -242,6 +243,7 @@ static vmfs_status open_resource(vmfs_fs *fs, vmfs_fs_resource which, bool requi
 		return st;
 	const vmfs_res_header *h = &fs->hdr[which];
 	fs->has_res[which] = h->num_resources > 0 && h->resource_size > 0;
+	fs->has_hdr[which] = h->num_resources > 0;
 	if (which == VMFS_RES_SBC && fs->has_res[which] && h->resource_size != fs->geo.sbs)
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, vmfs_fs_source_offset(fs, f->fd_lv),
 				      ".sbc.sf resourceSize 0x%" PRIx32 " differs from the descriptor's sub-block size 0x%"

@@ -27,7 +27,8 @@ struct vmfs_fs {
 	uint64_t lv_size;
 	vmfs_file *res[VMFS_RES_COUNT];
 	vmfs_res_header hdr[VMFS_RES_COUNT];
-	bool has_res[VMFS_RES_COUNT];
+	bool has_res[VMFS_RES_COUNT];         /* items can be read (resources of a size) */
+	bool has_hdr[VMFS_RES_COUNT];         /* a checked header with resources (bitmap-only .fbb.sf too) */
 	uint32_t sfb_per_cluster;             /* 2.2: R of the SFB (child) header */
 };
 
