@@ -129,6 +129,10 @@ static const uint32_t res_fd[VMFS_RES_COUNT] = {0x00400004, 0x00800004, 0x00C000
 vmfs_status vmfs_fs_item_lv(vmfs_fs *fs, vmfs_fs_resource which, uint64_t cluster, uint32_t resource, int depth,
 			    uint64_t *lv, vmfs_error *err)
 {
+	if (fs->opening == (int)which)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, fs->path, VMFS_NO_OFFSET,
+				      "%s would be read through its own resource c%" PRIu64 " r%" PRIu32
+				      ": a cycle (2.3)", res_names[which], cluster, resource);
 	if (!fs->has_res[which])
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, fs->path, VMFS_NO_OFFSET,
 				      "%s holds no resources: cannot read resource c%" PRIu64 " r%" PRIu32,
@@ -219,6 +223,9 @@ static vmfs_status bootstrap(vmfs_fs *fs, vmfs_error *err)
 	return st;
 }
 
+static vmfs_status check_resource(vmfs_fs *fs, vmfs_fs_resource which, vmfs_file *f, bool required, const char *path,
+				  vmfs_error *err);
+
 static vmfs_status open_resource(vmfs_fs *fs, vmfs_fs_resource which, bool required, vmfs_error *err)
 {
 	char path[32];
@@ -228,6 +235,16 @@ static vmfs_status open_resource(vmfs_fs *fs, vmfs_fs_resource which, bool requi
 	if (st != VMFS_OK)
 		return required ? st : VMFS_OK;
 	fs->res[which] = f;
+	fs->opening = (int)which;
+	st = check_resource(fs, which, f, required, path, err);
+	fs->opening = -1;
+	return st;
+}
+
+static vmfs_status check_resource(vmfs_fs *fs, vmfs_fs_resource which, vmfs_file *f, bool required, const char *path,
+				  vmfs_error *err)
+{
+	vmfs_status st;
 	if (f->fd.type != VMFS_FD_SYSFILE)
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, path, vmfs_fs_source_offset(fs, f->fd_lv),
 				      "FD 0x%08" PRIx32 ": type %" PRIu32 ", not a system file", f->address, f->fd.type);
@@ -305,6 +322,7 @@ vmfs_status vmfs_fs_open(const vmfs_fs_member *members, size_t count, vmfs_fs **
 				      "no member holds the file-system descriptor (LV 0x200000)");
 	}
 	fs->desc = desc_dev->fs;
+	fs->opening = -1;
 	for (size_t i = 0; i < count; i++) {
 		uint64_t end = member_lv_end(fs, i);
 		if (end > fs->lv_size)
@@ -319,9 +337,9 @@ vmfs_status vmfs_fs_open(const vmfs_fs_member *members, size_t count, vmfs_fs **
 		st = bootstrap(fs, err);
 	}
 	/* 8.1 step 6: .pb2.sf first (VMFS6 .sbc.sf is mapped through a PB2).
-	 * VMFS3 has no .pb2.sf (3.1). */
+	 * VMFS3 has no .pb2.sf; VMFS5 and VMFS6 have one (3.1). */
 	if (st == VMFS_OK)
-		st = open_resource(fs, VMFS_RES_PB2, false, err);
+		st = open_resource(fs, VMFS_RES_PB2, fs->desc.major >= 14, err);
 	if (st == VMFS_OK)
 		st = open_resource(fs, VMFS_RES_PBC, true, err);
 	if (st == VMFS_OK)

@@ -29,6 +29,7 @@ struct vmfs_fs {
 	vmfs_res_header hdr[VMFS_RES_COUNT];
 	bool has_res[VMFS_RES_COUNT];         /* items can be read (resources of a size) */
 	bool has_hdr[VMFS_RES_COUNT];         /* a checked header with resources (bitmap-only .fbb.sf too) */
+	int opening;                          /* resource file being opened, or -1 */
 	uint32_t sfb_per_cluster;             /* 2.2: R of the SFB (child) header */
 };
 
