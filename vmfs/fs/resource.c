@@ -57,8 +57,9 @@ vmfs_status vmfs_res_item_offset(const vmfs_res_header *h, uint32_t h_size, uint
 	if (cluster >= clusters)
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, "", VMFS_NO_OFFSET,
 				      "cluster %" PRIu64 " is not below the %" PRIu64 " clusters", cluster, clusters);
-	/* cluster < 2^32 and resource < 2^16 here: no overflow below. */
-	if (cluster * h->per_cluster + resource >= h->num_resources)
+	uint64_t index;
+	if (__builtin_mul_overflow(cluster, (uint64_t)h->per_cluster, &index) ||
+	    __builtin_add_overflow(index, (uint64_t)resource, &index) || index >= h->num_resources)
 		return vmfs_error_set(err, VMFS_ERR_FORMAT, "", VMFS_NO_OFFSET,
 				      "resource c%" PRIu64 " r%" PRIu32 " is past the %" PRIu64 " resources", cluster,
 				      resource, h->num_resources);
