@@ -385,3 +385,57 @@ Test(fs_holes, vmfs6_hole_and_tbz_in_pointer_block)
 	vmfs_file_close(f);
 	close_image(&im);
 }
+
+/* 6.4, 6.7: double indirect (ZLA 0x10D0) past 256 GiB, where vmfs-tools reads
+ * it as single indirect and fails. vmfs5 file5 is rewritten into a 300 GiB
+ * sparse file: ptr[0] = PB c0 r0 (.pbc.sf, file offset 0x20000, LV 0x720000),
+ * whose entry 300 = PB2 c0 r0 (.pb2.sf, LV 0xb20000), whose entry 0 = file5's
+ * own data block. Everything else is a hole; the data sits at 300 GiB. */
+#define V5_PBC_ITEM0 0x1820000ull
+#define V5_PB2_ITEM0 0x1C20000ull
+Test(fs_holes, vmfs5_double_indirect_past_256_gib)
+{
+	const char *path = copy_image("vmfs5-dissect.bin");
+	uint8_t zero[0x1000], buf[0x1000];
+	memset(zero, 0, sizeof(zero));
+	read_file_at(path, V5_PBC_ITEM0, buf, sizeof(buf));
+	cr_assert_eq(memcmp(buf, zero, sizeof(buf)), 0, "the unused PB item is zero");
+	read_file_at(path, V5_PB2_ITEM0, buf, sizeof(buf));
+	cr_assert_eq(memcmp(buf, zero, sizeof(buf)), 0, "the unused PB2 item is zero");
+	expect32(path, V5_FILE5_FD + 0x200 + 0x44, 1);
+	const uint64_t at = 300ull << 30, length = at + 8193;
+	patch_le32(path, V5_FILE5_FD + 0x200 + 0x44, 0x10D0);
+	patch_le64(path, V5_FILE5_LENGTH, length);
+	patch_le32(path, V5_FILE5_PTR0, 0x3);              /* PB c0 r0 */
+	patch_le32(path, V5_PBC_ITEM0 + 300 * 4, 0x5);     /* PB2 c0 r0 */
+	patch_le32(path, V5_PB2_ITEM0, 0x381);             /* FB block 14 */
+	image im;
+	open_copy(path, &im);
+	cr_assert_eq(im.open_status, VMFS_OK, "%s", im.open_err.reason);
+	vmfs_file *f;
+	vmfs_error err;
+	char text[2048];
+	cr_assert_eq(vmfs_fs_open_path(im.fs, "/directory/file5", &f, &err), VMFS_OK, "%s",
+		     vmfs_error_format(&err, text, sizeof(text)));
+	cr_assert_eq(vmfs_file_fd(f)->length, length);
+	vmfs_segment seg;
+	cr_assert_eq(vmfs_file_segment(f, 0, 0, &seg, &err), VMFS_OK, "%s", vmfs_error_format(&err, text, sizeof(text)));
+	cr_assert_eq(seg.kind, VMFS_SEGMENT_HOLE);
+	cr_assert_eq(seg.length, at, "one hole up to 300 GiB: 0x%llx", (unsigned long long)seg.length);
+	cr_assert_eq(vmfs_file_segment(f, at, 0, &seg, &err), VMFS_OK, "%s", vmfs_error_format(&err, text, sizeof(text)));
+	cr_assert_eq(seg.kind, VMFS_SEGMENT_DATA);
+	cr_assert_eq(seg.lv, 0xe00000);
+	cr_assert_eq(seg.length, 8193);
+	/* The bytes at 300 GiB are file5's: compare with the untouched image. */
+	static uint8_t got_bytes[8193], want[8193];
+	size_t got;
+	cr_assert_eq(vmfs_file_read(f, at, got_bytes, sizeof(got_bytes), &got, &err), VMFS_OK);
+	cr_assert_eq(got, 8193);
+	read_file_at(path, 0xe00000 + 0x1100000, want, sizeof(want));
+	cr_assert_eq(memcmp(got_bytes, want, sizeof(want)), 0);
+	cr_assert_eq(vmfs_file_read(f, at - 100, got_bytes, 200, &got, &err), VMFS_OK);
+	cr_assert_eq(memcmp(got_bytes, zero, 100), 0);
+	cr_assert_eq(memcmp(got_bytes + 100, want, 100), 0);
+	vmfs_file_close(f);
+	close_image(&im);
+}
