@@ -11,7 +11,7 @@
  * (ls times converted to Unix seconds; the sha256 values also match
  * debugvmfs / debugvmfs6 per vmfs-fs-layer.md Appendix A.2). */
 #include "support/support.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover/disk.h"
 #include "vmfs/fs/dir.h"
 #include "vmfs/fs/file.h"
 #include "vmfs/fs/fs.h"

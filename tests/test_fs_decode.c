@@ -6,7 +6,7 @@
 #include "vmfs/fs/geometry.h"
 #include "vmfs/fs/heartbeat.h"
 #include "vmfs/fs/resource.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

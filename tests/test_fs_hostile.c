@@ -9,11 +9,11 @@
  * worked out from the format reference and checked before patching (the
  * original bytes are asserted first, so a wrong offset fails the test). */
 #include "support/support.h"
-#include "vmfs/disk.h"
+#include "vmfs/discover/disk.h"
 #include "vmfs/fs/dir.h"
 #include "vmfs/fs/file.h"
 #include "vmfs/fs/fs.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

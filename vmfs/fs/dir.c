@@ -1,7 +1,7 @@
 /* Directories, format reference vmfs-fs-layer.md section 5 and 8.2. */
 #include "vmfs/fs/dir.h"
 #include "vmfs/fs/internal.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #ifndef VMFS_FS_DIR_H
 #define VMFS_FS_DIR_H
 
-#include "vmfs/error.h"
+#include "vmfs/core/error.h"
 #include "vmfs/fs/file.h"
 #include "vmfs/fs/fs.h"
 

@@ -1,6 +1,6 @@
 /* FD and lock record decoding, format reference vmfs-fs-layer.md 4.2 and 7.2. */
 #include "vmfs/fs/fd.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <string.h>
 #include <sys/stat.h>

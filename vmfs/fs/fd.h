@@ -5,7 +5,7 @@
 #define VMFS_FS_FD_H
 
 #include "vmfs/fs/geometry.h"
-#include "vmfs/vmware_uuid.h"
+#include "vmfs/format/vmware_uuid.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
  * sections 4 and 6, with the limits of 8.2. */
 #include "vmfs/fs/internal.h"
 #include "vmfs/fs/addr.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

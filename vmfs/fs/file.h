@@ -13,10 +13,10 @@
 #ifndef VMFS_FS_FILE_H
 #define VMFS_FS_FILE_H
 
-#include "vmfs/error.h"
+#include "vmfs/core/error.h"
 #include "vmfs/fs/fd.h"
 #include "vmfs/fs/fs.h"
-#include "vmfs/source.h"
+#include "vmfs/source/source.h"
 
 #include <stddef.h>
 #include <stdint.h>

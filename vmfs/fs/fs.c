@@ -2,7 +2,7 @@
  * descriptor and geometry (8.1 steps 2-3), bootstrap of .fdc.sf (3.2) and
  * the other resource files (3.3, 8.1 steps 5-6). */
 #include "vmfs/fs/internal.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

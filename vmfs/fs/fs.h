@@ -1,6 +1,6 @@
 /* An open VMFS file system (VMFS3, VMFS5, VMFS6), read-only: the logical
- * volume assembled from one or more decoded VMFS devices (vmfs/device.h,
- * vmfs/discover.h), the FS descriptor, the validated geometry and the
+ * volume assembled from one or more decoded VMFS devices (vmfs/format/device.h,
+ * vmfs/discover/discover.h), the FS descriptor, the validated geometry and the
  * resource files bootstrapped as the format reference vmfs-fs-layer.md
  * sections 1, 3.2 and 8.1 describe.
  *
@@ -11,13 +11,13 @@
 #ifndef VMFS_FS_FS_H
 #define VMFS_FS_FS_H
 
-#include "vmfs/device.h"
-#include "vmfs/discover.h"
-#include "vmfs/error.h"
+#include "vmfs/format/device.h"
+#include "vmfs/discover/discover.h"
+#include "vmfs/core/error.h"
 #include "vmfs/fs/geometry.h"
 #include "vmfs/fs/resource.h"
-#include "vmfs/fsdesc.h"
-#include "vmfs/source.h"
+#include "vmfs/format/fsdesc.h"
+#include "vmfs/source/source.h"
 
 #include <stdbool.h>
 #include <stddef.h>

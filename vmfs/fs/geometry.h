@@ -5,8 +5,8 @@
 #ifndef VMFS_FS_GEOMETRY_H
 #define VMFS_FS_GEOMETRY_H
 
-#include "vmfs/error.h"
-#include "vmfs/fsdesc.h"
+#include "vmfs/core/error.h"
+#include "vmfs/format/fsdesc.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* Heartbeats and lock status, format reference vmfs-fs-layer.md 7.1, 7.2, 8.2. */
 #include "vmfs/fs/heartbeat.h"
 #include "vmfs/fs/internal.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -5,10 +5,10 @@
 #ifndef VMFS_FS_HEARTBEAT_H
 #define VMFS_FS_HEARTBEAT_H
 
-#include "vmfs/error.h"
+#include "vmfs/core/error.h"
 #include "vmfs/fs/fd.h"
 #include "vmfs/fs/fs.h"
-#include "vmfs/vmware_uuid.h"
+#include "vmfs/format/vmware_uuid.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,7 +43,7 @@ typedef struct vmfs_heartbeat {
 	uint64_t hb_gen;
 	uint64_t stamp_us;       /* host uptime at the last heartbeat */
 	vmfs_uuid owner;
-	uint8_t owner_mac[6];    /* from the owner UUID (vmfs/vmware_uuid.h) */
+	uint8_t owner_mac[6];    /* from the owner UUID (vmfs/format/vmware_uuid.h) */
 	uint32_t journal_addr;
 	uint32_t drv_major;
 	uint8_t drv_minor;

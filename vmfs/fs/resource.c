@@ -1,6 +1,6 @@
 /* Resource files, format reference vmfs-fs-layer.md 3.3 and 8.2. */
 #include "vmfs/fs/resource.h"
-#include "vmfs/le.h"
+#include "vmfs/core/le.h"
 
 #include <inttypes.h>
 #include <stdbool.h>

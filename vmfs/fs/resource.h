@@ -4,7 +4,7 @@
 #ifndef VMFS_FS_RESOURCE_H
 #define VMFS_FS_RESOURCE_H
 
-#include "vmfs/error.h"
+#include "vmfs/core/error.h"
 
 #include <stdint.h>
 
