@@ -98,10 +98,11 @@ static void show_progress(struct run *r, const char *path, uint64_t done, uint64
 		(int)(total ? done * 100 / total : 100), done >> 20, total >> 20, done >= total ? "\n" : "");
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t len, uint64_t offset)
+/* At offset of a file; seekable false: in sequence (a pipe). */
+static bool write_all(int fd, const uint8_t *p, size_t len, bool seekable, uint64_t offset)
 {
 	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)offset);
+		ssize_t n = seekable ? pwrite(fd, p, len, (off_t)offset) : write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -146,7 +147,7 @@ static vmfs_status copy_data(struct run *r, vmfs_file *file, int out_fd, bool se
 							      "read %zu of %zu bytes at file offset %" PRIu64, got, len, at);
 			}
 			sha256_update(&sha, len, r->buf);
-			if ((!hole || !seekable) && !write_all(out_fd, r->buf, len, seekable ? at : 0))
+			if ((!hole || !seekable) && !write_all(out_fd, r->buf, len, seekable, at))
 				return vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "writing the copy: %s",
 						      strerror(errno));
 			*(hole ? hole_bytes : data_bytes) += len;

@@ -115,7 +115,7 @@ vmfs_status fs_target_open(const char *const *paths, size_t count, const fs_targ
 						vmfs_uuid_format(&dev->fs.uuid, uuid), dev->offset);
 		}
 		if (hits == 0)
-			return vmfs_error_set(err, VMFS_ERR_NOT_FOUND, paths[0], VMFS_NO_OFFSET,
+			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, paths[0], VMFS_NO_OFFSET,
 					      "no VMFS file system matches --volume '%s'; found: %s", options->volume, list);
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, paths[0], VMFS_NO_OFFSET,
 				      "%zu VMFS file systems match: choose one with --volume LABEL, UUID or OFFSET: %s", hits,

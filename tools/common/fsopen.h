@@ -40,9 +40,9 @@ typedef struct fs_target_options {
 } fs_target_options;
 
 /* Opens paths[0..count) read-only, discovers them together and opens the
- * chosen file system. VMFS_ERR_NOT_FOUND when no VMFS file system is there
- * (or none matches --volume); VMFS_ERR_INVALID_ARG when several are and
- * --volume does not choose (the reason lists them). On failure *t is still
+ * chosen file system. VMFS_ERR_NOT_FOUND when no VMFS file system is there;
+ * VMFS_ERR_INVALID_ARG when --volume matches none, or several are there and
+ * --volume does not choose one (the reason lists them). On failure *t is still
  * to be closed. */
 vmfs_status fs_target_open(const char *const *paths, size_t count, const fs_target_options *options, fs_target *t,
 			   vmfs_error *err);
