@@ -8,7 +8,7 @@
 #include "vmfs/fs/fd.h"
 #include "vmfs/fs/file.h"
 #include "vmfs/fs/heartbeat.h"
-#include "vmfs/vmware_uuid.h"
+#include "vmfs/format/vmware_uuid.h"
 
 #include <getopt.h>
 #include <inttypes.h>

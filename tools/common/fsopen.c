@@ -2,8 +2,8 @@
 
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
-#include "vmfs/backup.h"
-#include "vmfs/vmware_uuid.h"
+#include "vmfs/backup/backup.h"
+#include "vmfs/format/vmware_uuid.h"
 
 #include <inttypes.h>
 #include <stdint.h>

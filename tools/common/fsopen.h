@@ -6,8 +6,8 @@
 #ifndef TOOLS_FSOPEN_H
 #define TOOLS_FSOPEN_H
 
-#include "vmfs/discover.h"
-#include "vmfs/error.h"
+#include "vmfs/discover/discover.h"
+#include "vmfs/core/error.h"
 #include "vmfs/fs/fs.h"
 
 #include <json-c/json.h>
