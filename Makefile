@@ -53,7 +53,7 @@ FAULT_SRC   := vmfs/core/fault.c
 # backup, compare, fs (the file-system layer).
 LIB_SRC     := $(filter-out $(FAULT_SRC),$(sort $(wildcard vmfs/*/*.c)))
 LIB_HDR     := $(sort $(wildcard vmfs/*/*.h))
-PUBLIC_HDR  := $(filter-out vmfs/core/fault.h,$(LIB_HDR))
+PUBLIC_HDR  := $(filter-out vmfs/core/fault.h vmfs/fs/internal.h,$(LIB_HDR))
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_SRC  := $(sort $(wildcard tools/common/*.c))
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
@@ -156,7 +156,7 @@ $(TEST_BIN): $(TEST_OBJ) $(COMMON_LIB) $(STATIC_LIB)
 CORPUS_SRC  ?= ../shared/corpus
 check: tests lint-man
 	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/run-tests.sh $(TEST_BIN)
-	@BUILD=$(BUILD) tests/schema-check.sh
+	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/schema-check.sh
 	@BUILD=$(BUILD) tests/completion-check.sh
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) SAN_FLAGS="$(SAN_FLAGS)" CC=$(CC) tests/install-check.sh
 

@@ -1,5 +1,5 @@
 # bash completion for the vmfs-recovery tools: vmfs-inspect, vmfs-backup,
-# vmfs-diff, vmfs-restore, vmfs-resignature.
+# vmfs-diff, vmfs-restore, vmfs-resignature, vmfs-ls, vmfs-extract.
 #
 # The options are read at completion time from the tool's own --help (its
 # "  -x, --long ARG   text" lines), so this file never falls behind the tools.
@@ -71,7 +71,7 @@ _vmfs_tools()
 		elif [[ ${args[$prev]} == DIR ]]; then
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -d -- "$cur")
-		elif [[ ${args[$prev]} == FILE || ${args[$prev]} == PATH ]]; then
+		elif [[ ${args[$prev]} == FILE || ${args[$prev]} == PATH || ${args[$prev]} == SOURCE ]]; then
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		fi
@@ -87,4 +87,4 @@ _vmfs_tools()
 	return 0
 }
 
-complete -F _vmfs_tools vmfs-inspect vmfs-backup vmfs-diff vmfs-restore vmfs-resignature
+complete -F _vmfs_tools vmfs-inspect vmfs-backup vmfs-diff vmfs-restore vmfs-resignature vmfs-ls vmfs-extract

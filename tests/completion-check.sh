@@ -49,7 +49,7 @@ mkdir -p "$work/images/sub"
 : > "$work/images/dump.bkp"
 
 # Every long option of every tool's --help is offered after "--".
-for tool in vmfs-inspect vmfs-backup vmfs-diff vmfs-restore vmfs-resignature; do
+for tool in vmfs-inspect vmfs-backup vmfs-diff vmfs-restore vmfs-resignature vmfs-ls vmfs-extract; do
 	longs=$("$tool" --help | grep -oE '^[[:space:]]+(-[[:alnum:]], )?--[[:alnum:]-]+' | grep -oE -- '--[[:alnum:]-]+')
 	[ -n "$longs" ] || { echo "completion-check: no options in $tool --help"; fail=1; }
 	for opt in $longs; do contains "$opt" "$tool" --; done
@@ -77,6 +77,11 @@ expect "$work/images/sub" vmfs-backup --dir "$work/images/"
 expect "" vmfs-resignature --lun ""
 expect "" vmfs-resignature --label ""
 expect "" vmfs-inspect --offset ""
+expect "" vmfs-ls --volume ""
+# The file tools: other members are files, the output folder a directory.
+expect "$work/images/disk.img $work/images/dump.bkp $work/images/sub" vmfs-ls --member "$work/images/"
+expect "$work/images/sub" vmfs-extract --output "$work/images/"
+expect "--bodyfile" vmfs-ls --bo
 
 [ "$fail" = 0 ] || exit 1
 echo "completion-check: $checks completions as expected"

@@ -77,6 +77,31 @@ run 3 vmfs-inspect --json --bogus "good disk.img"
 run 3 vmfs-inspect -jq --offset 12Q "good disk.img"
 run 3 vmfs-inspect --json
 
+# vmfs-ls and vmfs-extract: on the real VMFS5 volume when the corpus is
+# beside the project (a generated fixture holds no file system), and on
+# every error path.
+corpus=${CORPUS_SRC:-../shared/corpus}
+case $corpus in /*) ;; *) corpus="$OLDPWD/$corpus" ;; esac
+if [ -f "$corpus/vmfs5-dissect.bin.gz" ]; then
+	gzip -dc "$corpus/vmfs5-dissect.bin.gz" | cp --sparse=always /dev/stdin vmfs5.img
+	run 0 vmfs-ls --json vmfs5.img
+	run 0 vmfs-ls --json -R -l vmfs5.img /directory
+	run 2 vmfs-ls --json vmfs5.img /no-such-path
+	mkdir -p out
+	run 0 vmfs-extract --json -o out vmfs5.img /directory
+	run 2 vmfs-extract --json -o out vmfs5.img /directory
+	rm -f vmfs5.img
+else
+	echo "schema-check: $corpus holds no vmfs5-dissect.bin.gz: vmfs-ls/vmfs-extract success documents not checked" >&2
+fi
+run 1 vmfs-ls --json garbage.img
+run 2 vmfs-ls --json "good disk.img"
+run 2 vmfs-ls --json "no such file.img"
+run 3 vmfs-ls --json --bogus "good disk.img"
+run 1 vmfs-extract --json -o . garbage.img /x
+run 2 vmfs-extract --json -o . "good disk.img" /x
+run 3 vmfs-extract --json "good disk.img"
+
 # vmfs-diff
 run 0 vmfs-diff --json "good disk.img" "good disk.img"
 run 1 vmfs-diff --json "good disk.img" "wiped disk.img"
