@@ -85,6 +85,7 @@ case $corpus in /*) ;; *) corpus="$OLDPWD/$corpus" ;; esac
 if [ -f "$corpus/vmfs5-dissect.bin.gz" ]; then
 	gzip -dc "$corpus/vmfs5-dissect.bin.gz" | cp --sparse=always /dev/stdin vmfs5.img
 	run 0 vmfs-ls --json vmfs5.img
+	run 0 vmfs-inspect --json --heartbeats vmfs5.img
 	run 0 vmfs-ls --json -R -l vmfs5.img /directory
 	run 2 vmfs-ls --json vmfs5.img /no-such-path
 	mkdir -p out

@@ -241,3 +241,61 @@ Test(fstools, nothing_found_and_missing_path)
 	cr_assert_not_null(strstr(r.err, "no"), "%s", r.err);
 	tool_result_free(&r);
 }
+
+/* vmfs5: /directory/file5's FD (lock record first, format reference 7.2) at
+ * partition offset 0x1526800, heartbeat slot 984 (in use) at LV 0x37b000,
+ * i.e. partition offset 0x147b000; slot 0 (free) at LV 0x300000. These are
+ * the offsets tests/test_fs_hostile.c works with. */
+#define V5_FILE5_FD 0x1526800ull
+#define V5_SLOT984 0x147b000ull
+
+/* vmfs-inspect --heartbeats and vmfs-ls -l on the real VMFS5 volume: the one
+ * slot in use as the reference reader gives it (Appendix B.4), then a lock
+ * set on file5 whose holder's slot is free (stale) and one whose slot is in
+ * use by that holder with its generation (live). */
+Test(fstools, heartbeats_and_locks)
+{
+	const char *image = corpus_image("vmfs5-dissect.bin");
+	const char *copy = tmp_path("locks.img");
+	const char *cp[] = { "/bin/cp", "--sparse=always", image, copy, NULL };
+	tool_result r = run_argv(cp);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	tool_result_free(&r);
+
+	r = run_tool("vmfs-inspect", "--json", "--heartbeats", copy, NULL);
+	json_object *doc = json_of(0, &r);
+	cr_assert_eq(ju64_at(doc, "heartbeats[0].slots"), 2048);
+	cr_assert_eq(json_object_array_length(jpath(doc, "heartbeats[0].in_use")), 1);
+	cr_assert_eq(ju64_at(doc, "heartbeats[0].in_use[0].slot"), 984);
+	cr_assert_str_eq(jstr_at(doc, "heartbeats[0].in_use[0].owner"), "61137d5a-a2df8778-7ed5-000c29801686");
+	cr_assert_str_eq(jstr_at(doc, "heartbeats[0].in_use[0].ip"), "10.199.5.140");
+	cr_assert_eq(json_object_array_length(jpath(doc, "heartbeats[0].locks")), 0);
+	json_object_put(doc);
+
+	/* Held by the slot's host, but the lock names free slot 0: stale. */
+	uint8_t owner[16];
+	read_file_at(copy, V5_SLOT984 + 0x1C, owner, sizeof(owner));
+	patch_file(copy, V5_FILE5_FD + 0x28, owner, sizeof(owner));
+	patch_le32(copy, V5_FILE5_FD + 0x24, 1);
+	patch_le64(copy, V5_FILE5_FD + 0x0C, 0x300000);
+	r = run_tool("vmfs-inspect", "--json", "--heartbeats", copy, NULL);
+	doc = json_of(0, &r);
+	cr_assert_eq(json_object_array_length(jpath(doc, "heartbeats[0].locks")), 1);
+	cr_assert_str_eq(jstr_at(doc, "heartbeats[0].locks[0].path"), "/directory/file5");
+	cr_assert_str_eq(jstr_at(doc, "heartbeats[0].locks[0].state"), "stale");
+	cr_assert_eq(ju64_at(doc, "heartbeats[0].stale_locks"), 1);
+	json_object_put(doc);
+	r = run_tool("vmfs-ls", "-l", copy, "/directory", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "file5  [lock stale, mode 1, host 61137d5a-a2df8778-7ed5-000c29801686"), "%s", r.out);
+	tool_result_free(&r);
+
+	/* The same host's slot in use with the generation the lock names: live. */
+	patch_le64(copy, V5_FILE5_FD + 0x0C, 0x37b000);
+	patch_le64(copy, V5_FILE5_FD + 0x14, 9);
+	r = run_tool("vmfs-ls", "--json", copy, "/directory/file5", NULL);
+	doc = json_of(0, &r);
+	cr_assert_str_eq(jstr_at(doc, "entries[0].lock.state"), "live");
+	cr_assert_eq(ju64_at(doc, "entries[0].lock.heartbeat_slot"), 984);
+	json_object_put(doc);
+}

@@ -1,6 +1,11 @@
 /* vmfs-inspect: decode and report the partition table and every VMFS volume
  * of a disk, partition or image. Read-only: sources are opened O_RDONLY. */
 #include "tools/common/cli.h"
+#include "vmfs/fs/dir.h"
+#include "vmfs/fs/fd.h"
+#include "vmfs/fs/file.h"
+#include "vmfs/fs/fs.h"
+#include "vmfs/fs/heartbeat.h"
 #include "tools/common/format.h"
 #include "tools/common/report.h"
 #include "vmfs/backup/backup.h"
@@ -21,6 +26,7 @@ struct inspect_control {
 	bool quiet;
 	bool vml;
 	bool strict;
+	bool heartbeats;
 	report_options report;
 	vmfs_disk_options disk;
 };
@@ -48,6 +54,8 @@ static void usage(void)
 	       "  -p, --max-pe N         PE entries shown per device in text (default 16)\n"
 	       "  -q, --quiet            no report, only diagnostics and the exit status\n"
 	       "  -s, --strict           exit 2 on warnings too (e.g. a volume missing from the table)\n"
+	       "      --heartbeats       read each volume's file system: heartbeat slots in use, and every\n"
+	       "                         held lock with its holder and whether it is live or stale\n"
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
@@ -193,6 +201,136 @@ static void volumes_text(const vmfs_discovery *d)
 	}
 }
 
+/* --heartbeats (format reference vmfs-fs-layer.md 7): per file system found,
+ * the heartbeat slots in use and every held lock with its state. */
+struct lock_walk {
+	vmfs_fs *fs;
+	json_object *locks;
+	bool text;
+	size_t held, stale, errors;
+};
+
+static int lock_entry(void *ctx, const char *path, const vmfs_dirent *ent, vmfs_file *file)
+{
+	struct lock_walk *w = ctx;
+	(void)ent;
+	const vmfs_fd *fd = vmfs_file_fd(file);
+	if (!vmfs_lock_record_held(&fd->lock))
+		return 0;
+	vmfs_lock_status ls;
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	bool known = vmfs_fs_lock_status(w->fs, &fd->lock, &ls, &err) == VMFS_OK;
+	w->held++;
+	w->stale += known && ls.state == VMFS_LOCK_STALE;
+	char uuid[VMFS_UUID_TEXT_LEN + 1], mac[24], safe[1200];
+	uint8_t mac_bytes[6];
+	vmfs_uuid_mac(&fd->lock.owner, mac_bytes);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "fd_address", json_object_new_uint64(vmfs_file_address(file)));
+	json_object_object_add(o, "state", known ? json_object_new_string(vmfs_lock_state_name(ls.state)) : NULL);
+	json_object_object_add(o, "reason", known ? json_object_new_string(ls.reason) : json_object_new_string(err.reason));
+	json_object_object_add(o, "mode", json_object_new_uint64(fd->lock.mode));
+	cli_json_put_uuid(o, "owner", &fd->lock.owner, true);
+	json_object_array_add(w->locks, o);
+	if (w->text)
+		printf("  lock on %s (FD 0x%08" PRIx32 "): %s, mode %" PRIu32 ", host %s (MAC %s)%s%s\n",
+		       fmt_safe_text(path, safe, sizeof(safe)), vmfs_file_address(file),
+		       known ? vmfs_lock_state_name(ls.state) : "unknown", fd->lock.mode, vmfs_uuid_format(&fd->lock.owner, uuid),
+		       fmt_mac(mac_bytes, mac, sizeof(mac)), known ? ": " : "", known ? ls.reason : "");
+	return 0;
+}
+
+static int lock_error(void *ctx, const vmfs_error *err)
+{
+	struct lock_walk *w = ctx;
+	cli_print_error(prog, err);
+	w->errors++;
+	return 0;
+}
+
+static int heartbeats_one(const struct inspect_control *ctl, const vmfs_discovery *d, size_t v, json_object *list)
+{
+	vmfs_fs *fs = NULL;
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	char uuid[VMFS_UUID_TEXT_LEN + 1], mac[24], safe[600], version[48];
+	if (vmfs_fs_open_discovered(d, v, &fs, &err) != VMFS_OK) {
+		cli_print_error(prog, &err);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "lv_uuid", json_object_new_string(vmfs_uuid_format(&d->volumes[v].lv_uuid, uuid)));
+		json_object_object_add(o, "error", json_object_new_string(err.reason));
+		json_object_array_add(list, o);
+		return EXIT_ERROR;
+	}
+	const vmfs_fs_descriptor *desc = vmfs_fs_descriptor_of(fs);
+	bool text = !ctl->json && !ctl->quiet;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "lv_uuid", json_object_new_string(vmfs_uuid_format(&d->volumes[v].lv_uuid, uuid)));
+	json_object_object_add(o, "label", json_object_new_string(desc->label));
+	cli_json_put_uuid(o, "fs_uuid", &desc->uuid, false);
+	uint32_t slots = vmfs_fs_heartbeat_slots(fs);
+	json_object_object_add(o, "slots", json_object_new_uint64(slots));
+	if (text)
+		printf("\nHeartbeats of %s \"%s\" (FS UUID %s): %" PRIu32 " slots\n",
+		       vmfs_fs_version_string(desc, version, sizeof(version)), fmt_safe_text(desc->label, safe, sizeof(safe)),
+		       vmfs_uuid_format(&desc->uuid, uuid), slots);
+	json_object *in_use = json_object_new_array();
+	int status = EXIT_OK;
+	for (uint32_t i = 0; i < slots; i++) {
+		vmfs_heartbeat hb;
+		vmfs_error e;
+		vmfs_error_clear(&e);
+		if (vmfs_fs_heartbeat(fs, i, &hb, &e) != VMFS_OK) {
+			cli_print_error(prog, &e);
+			status = EXIT_ERROR;
+			continue;
+		}
+		if (hb.state != VMFS_HB_IN_USE)
+			continue;
+		json_object *h = json_object_new_object();
+		json_object_object_add(h, "slot", json_object_new_uint64(hb.index));
+		json_object_object_add(h, "lv_offset", json_object_new_uint64(hb.lv));
+		cli_json_put_uuid(h, "owner", &hb.owner, false);
+		json_object_object_add(h, "generation", json_object_new_uint64(hb.hb_gen));
+		json_object_object_add(h, "stamp_us", json_object_new_uint64(hb.stamp_us));
+		json_object_object_add(h, "ip", hb.ip[0] ? json_object_new_string(hb.ip) : NULL);
+		json_object_array_add(in_use, h);
+		if (text)
+			printf("  slot %" PRIu32 " in use (LV 0x%" PRIx64 "): host %s (MAC %s), generation %" PRIu64
+			       ", uptime stamp %" PRIu64 " us%s%s\n", hb.index, hb.lv, vmfs_uuid_format(&hb.owner, uuid),
+			       fmt_mac(hb.owner_mac, mac, sizeof(mac)), hb.hb_gen, hb.stamp_us, hb.ip[0] ? ", IP " : "",
+			       fmt_safe_text(hb.ip, safe, sizeof(safe)));
+	}
+	json_object_object_add(o, "in_use", in_use);
+	if (text && json_object_array_length(in_use) == 0)
+		printf("  no slot in use (no host had the volume mounted when it was written)\n");
+	struct lock_walk w = { .fs = fs, .locks = json_object_new_array(), .text = text };
+	vmfs_walk_ops ops = { lock_entry, lock_error, &w };
+	if (vmfs_fs_walk(fs, "/", &ops, &err) != VMFS_OK) {
+		cli_print_error(prog, &err);
+		w.errors++;
+	}
+	if (text)
+		printf("  locks held: %zu, of which stale: %zu\n", w.held, w.stale);
+	json_object_object_add(o, "locks", w.locks);
+	json_object_object_add(o, "stale_locks", json_object_new_uint64(w.stale));
+	json_object_array_add(list, o);
+	vmfs_fs_close(fs);
+	return w.errors ? EXIT_ERROR : status;
+}
+
+static int heartbeats_report(const struct inspect_control *ctl, const vmfs_discovery *d, json_object *list)
+{
+	int status = EXIT_OK;
+	for (size_t v = 0; v < d->num_volumes; v++) {
+		int s = heartbeats_one(ctl, d, v, list);
+		status = s > status ? s : status;
+	}
+	return status;
+}
+
 /* Inspects every path together: one discovery over all the sources that
  * open (the members of a spanned volume are assembled across them). */
 static int inspect_paths(const struct inspect_control *ctl, char *const *paths, size_t count)
@@ -260,12 +398,20 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 	}
 	if (have && !reports && !ctl->quiet && d.num_volumes)
 		volumes_text(&d);
+	json_object *heartbeats = NULL;
+	if (have && ctl->heartbeats) {
+		heartbeats = json_object_new_array();
+		int s = heartbeats_report(ctl, &d, heartbeats);
+		status = s > status ? s : status;
+	}
 	if (reports) {
 		json_object *volumes = have ? volumes_json(&d) : json_object_new_array();
 		if (count == 1) {
 			json_object *only = json_object_get(json_object_array_get_idx(reports, 0));
 			json_object_put(reports);
 			json_object_object_add(only, "logical_volumes", volumes);
+			if (heartbeats)
+				json_object_object_add(only, "heartbeats", json_object_get(heartbeats));
 			cli_print_json(only);
 		} else {
 			/* The errors of every report, for the document of several. */
@@ -278,9 +424,12 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 			json_object *doc = cli_doc_new(prog);
 			json_object_object_add(doc, "reports", reports);
 			json_object_object_add(doc, "logical_volumes", volumes);
+			if (heartbeats)
+				json_object_object_add(doc, "heartbeats", json_object_get(heartbeats));
 			cli_doc_finish(doc, all_errors, status);
 		}
 	}
+	json_object_put(heartbeats);
 	if (have)
 		vmfs_discovery_free(&d);
 	for (size_t i = 0; i < n; i++)
@@ -290,7 +439,7 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VML = 1000 };
+	enum { OPT_VML = 1000, OPT_HEARTBEATS };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "offset", required_argument, NULL, 'o' },
@@ -301,6 +450,7 @@ int main(int argc, char **argv)
 		{ "max-pe", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "heartbeats", no_argument, NULL, OPT_HEARTBEATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -318,6 +468,7 @@ int main(int argc, char **argv)
 		case 'q': ctl.quiet = true; break;
 		case 's': ctl.strict = true; break;
 		case OPT_VML: ctl.vml = true; break;
+		case OPT_HEARTBEATS: ctl.heartbeats = true; break;
 		case 'o': offset = optarg; break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.disk.sector_size))
