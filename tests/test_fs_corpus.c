@@ -491,3 +491,61 @@ Test(fs_corpus, path_lookup)
 	vmfs_file_close(f);
 	close_image(&im);
 }
+
+/* The volume as the discovery layer assembles it (what the tools use). */
+Test(fs_corpus, open_discovered)
+{
+	const char *path = corpus_image("vmfs6-dissect.bin");
+	vmfs_source *src;
+	vmfs_error err;
+	cr_assert_eq(vmfs_source_open(path, &src, &err), VMFS_OK, "%s", err.reason);
+	vmfs_discovery d;
+	cr_assert_eq(vmfs_discover(&src, 1, NULL, &d, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(d.num_volumes, 1);
+	vmfs_fs *fs;
+	cr_assert_eq(vmfs_fs_open_discovered(&d, 0, &fs, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_str_eq(vmfs_fs_descriptor_of(fs)->label, "VMFS6 Test");
+	vmfs_file *f;
+	char hex[65];
+	cr_assert_eq(vmfs_fs_open_path(fs, "/directory/file5", &f, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(hash_file(f, hex), 8193);
+	cr_assert_str_eq(hex, "227c62ef44ec9d9d4dbda23feaf622078a496368e919980afcd786acd9f455c4");
+	vmfs_file_close(f);
+	vmfs_fs_close(fs);
+	cr_assert_eq(vmfs_fs_open_discovered(&d, 1, &fs, &err), VMFS_ERR_INVALID_ARG);
+	cr_assert_null(fs);
+	vmfs_discovery_free(&d);
+	vmfs_source_close(src);
+}
+
+/* A bare logical-volume image (the LV cut out of the partition at its data
+ * offset 0x1100000): the descriptor at 2 MiB, LV offset = file offset. */
+Test(fs_corpus, vmfs5_lv_image)
+{
+	const char *from = corpus_image("vmfs5-dissect.bin");
+	const char *path = tmp_path("vmfs5-lv.img");
+	dd_copy(from, path, "1M", "skip=17");
+	image im;
+	memset(&im, 0, sizeof(im));
+	vmfs_error err;
+	cr_assert_eq(vmfs_source_open(path, &im.src, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(vmfs_disk_analyse(im.src, NULL, &im.disk, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(im.disk.num_devices, 1);
+	cr_assert_not(im.disk.devices[0]->has_lvm);
+	vmfs_fs_member m = {im.src, im.disk.devices[0]};
+	cr_assert_eq(vmfs_fs_open(&m, 1, &im.fs, &err), VMFS_OK, "%s", err.reason);
+	for (size_t i = 0; i < sizeof(v5_files) / sizeof(v5_files[0]); i++) {
+		vmfs_file *f;
+		char hex[65];
+		cr_assert_eq(vmfs_fs_open_path(im.fs, v5_files[i].path, &f, &err), VMFS_OK, "%s", err.reason);
+		cr_assert_eq(hash_file(f, hex), v5_files[i].size);
+		cr_assert_str_eq(hex, v5_files[i].sha256, "%s", v5_files[i].path);
+		vmfs_segment seg;
+		if (v5_files[i].size) {
+			cr_assert_eq(vmfs_file_segment(f, 0, 0, &seg, &err), VMFS_OK);
+			cr_assert_eq(seg.source_offset, seg.lv, "LV offset = image offset");
+		}
+		vmfs_file_close(f);
+	}
+	close_image(&im);
+}
