@@ -439,3 +439,96 @@ Test(fs_holes, vmfs5_double_indirect_past_256_gib)
 	vmfs_file_close(f);
 	close_image(&im);
 }
+
+/* Random damage to the metadata a reader walks (FDs, directory contents,
+ * resource headers): for every damaged copy, opening, walking and mapping
+ * every file ends with data or an error value, never a crash (the suite runs
+ * under ASan/UBSan too) or a hang. Deterministic seeds; the original bytes
+ * are put back after each round. */
+typedef struct damage_walk {
+	size_t entries, errors, segments;
+} damage_walk;
+
+static int damage_entry(void *ctx, const char *path, const vmfs_dirent *ent, vmfs_file *f)
+{
+	damage_walk *w = ctx;
+	(void)path, (void)ent;
+	w->entries++;
+	uint64_t len = vmfs_file_fd(f)->length, off = 0;
+	static uint8_t buf[1 << 16];
+	/* Segments, not whole reads: a damaged length may claim terabytes of holes. */
+	for (unsigned n = 0; off < len && n < 256; n++) {
+		vmfs_segment seg;
+		vmfs_error err;
+		if (vmfs_file_segment(f, off, 0, &seg, &err) != VMFS_OK) {
+			w->errors++;
+			break;
+		}
+		w->segments++;
+		size_t got;
+		if (vmfs_file_read(f, off, buf, seg.length < sizeof(buf) ? (size_t)seg.length : sizeof(buf), &got, &err) !=
+		    VMFS_OK)
+			w->errors++;
+		off += seg.length;
+	}
+	return 0;
+}
+
+static int damage_error(void *ctx, const vmfs_error *err)
+{
+	cr_assert(err->reason[0], "an error says what is wrong");
+	((damage_walk *)ctx)->errors++;
+	return 0;
+}
+
+Test(fs_hostile, random_metadata_damage, .timeout = 300)
+{
+	const char *path = copy_image("vmfs5-dissect.bin");
+	static const struct {
+		uint64_t start, len;
+	} regions[] = {
+		{0x1500000, 0x60},    /* .fdc.sf header */
+		{0x1520000, 0x8000},  /* the 16 FDs of cluster 0 */
+		{0x1600000, 0x578},   /* root directory content */
+		{0x1A20000, 0x460},   /* /directory content */
+		{0x1900000, 0x60},    /* .sbc.sf header */
+	};
+	uint64_t state = 0x9E3779B97F4A7C15ull;
+	size_t opened = 0, failed = 0, walk_errors = 0;
+	for (unsigned round = 0; round < 60; round++) {
+		uint8_t rnd[64];
+		state ^= round;
+		fill_pattern(rnd, sizeof(rnd), state + round);
+		unsigned r = rnd[0] % (sizeof(regions) / sizeof(regions[0]));
+		unsigned count = 1 + rnd[1] % 6;
+		uint64_t offs[8];
+		uint8_t saved[8][8];
+		for (unsigned k = 0; k < count; k++) {
+			offs[k] = regions[r].start + (vmfs_le32(rnd + 4 + 4 * k) % regions[r].len & ~7ull);
+			read_file_at(path, offs[k], saved[k], 8);
+			patch_file(path, offs[k], rnd + 32 + 4 * k, rnd[2 + k % 2] % 8 + 1);
+		}
+		image im;
+		open_copy(path, &im);
+		if (im.open_status == VMFS_OK) {
+			opened++;
+			damage_walk w = {0};
+			vmfs_walk_ops ops = {.entry = damage_entry, .error = damage_error, .ctx = &w};
+			vmfs_error err;
+			vmfs_status st = vmfs_fs_walk(im.fs, "/", &ops, &err);
+			cr_assert(st == VMFS_OK || err.reason[0]);
+			walk_errors += w.errors;
+		} else {
+			failed++;
+			cr_assert(im.open_err.reason[0]);
+		}
+		close_image(&im);
+		for (unsigned k = count; k-- > 0;)
+			patch_file(path, offs[k], saved[k], 8);
+	}
+	cr_assert_eq(opened + failed, 60);
+	cr_assert_gt(opened, 0, "some damage leaves the volume readable");
+	cr_assert_gt(failed + walk_errors, 0, "the damage was noticed");
+	cr_log_info("random damage: %zu rounds opened (%zu errors while walking), %zu refused at open", opened,
+		    walk_errors, failed);
+}
