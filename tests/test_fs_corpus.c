@@ -479,6 +479,9 @@ Test(fs_corpus, path_lookup)
 	cr_assert(strstr(err.reason, "nothing"), "%s", err.reason);
 	cr_assert_eq(vmfs_fs_open_path(im.fs, "/directory/file4/x", &f, &err), VMFS_ERR_NOT_FOUND);
 	cr_assert_eq(vmfs_fs_open_path(im.fs, "directory", &f, &err), VMFS_ERR_INVALID_ARG);
+	/* An intermediate symlink is followed: its target file4 is no directory. */
+	cr_assert_eq(vmfs_fs_open_path(im.fs, "/directory/symlink/x", &f, &err), VMFS_ERR_NOT_FOUND);
+	cr_assert_str_eq(err.path, "/directory/file4");
 	/* Reading past the end gives nothing; a symlink's data is its target. */
 	cr_assert_eq(vmfs_fs_open_path(im.fs, "/directory/symlink", &f, &err), VMFS_OK);
 	char buf[16] = {0};

@@ -532,3 +532,59 @@ Test(fs_hostile, random_metadata_damage, .timeout = 300)
 	cr_log_info("random damage: %zu rounds opened (%zu errors while walking), %zu refused at open", opened,
 		    walk_errors, failed);
 }
+
+/* 5.3, 4.4, 8.2: symbolic links inside a path. vmfs5 /directory/symlink
+ * (FD 0x03800004 at LV 0x427000, its target in sub-block c4 r1 at LV
+ * 0x922000) is given other targets. */
+#define V5_SYMLINK_LENGTH 0x1527214ull
+#define V5_SYMLINK_TARGET 0x1A22000ull
+static void set_link(const char *path, const char *target)
+{
+	patch_file(path, V5_SYMLINK_TARGET, target, strlen(target));
+	patch_le64(path, V5_SYMLINK_LENGTH, strlen(target));
+}
+
+static vmfs_status lookup(const char *image_path, const char *path, uint32_t *address, vmfs_error *err)
+{
+	image im;
+	open_copy(image_path, &im);
+	cr_assert_eq(im.open_status, VMFS_OK);
+	vmfs_file *f;
+	vmfs_status st = vmfs_fs_open_path(im.fs, path, &f, err);
+	if (st == VMFS_OK) {
+		*address = vmfs_file_address(f);
+		vmfs_file_close(f);
+	}
+	close_image(&im);
+	return st;
+}
+
+Test(fs_hostile, symlinks_inside_paths)
+{
+	const char *path = copy_image("vmfs5-dissect.bin");
+	uint8_t b[5];
+	read_file_at(path, V5_SYMLINK_TARGET, b, 5);
+	cr_assert_eq(memcmp(b, "file4", 5), 0);
+	expect64(path, V5_SYMLINK_LENGTH, 5);
+	uint32_t addr = 0;
+	vmfs_error err;
+	set_link(path, ".");
+	cr_assert_eq(lookup(path, "/directory/symlink/file4", &addr, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(addr, 0x03000004);
+	set_link(path, "/vmfs/volumes/VMFS5 Test/directory");
+	cr_assert_eq(lookup(path, "/directory/symlink/file5", &addr, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(addr, 0x03400004);
+	set_link(path, "/vmfs/volumes/61137dd5-df6bc2c8-f0e7-000c29801686/directory");
+	cr_assert_eq(lookup(path, "/directory/symlink/file5", &addr, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(addr, 0x03400004);
+	set_link(path, "/vmfs/volumes/other/directory");
+	cr_assert_eq(lookup(path, "/directory/symlink/file5", &addr, &err), VMFS_ERR_UNSUPPORTED);
+	cr_assert(strstr(err.reason, "leaves this volume"), "%s", err.reason);
+	set_link(path, "symlink");
+	cr_assert_eq(lookup(path, "/directory/symlink/x", &addr, &err), VMFS_ERR_FORMAT);
+	cr_assert(strstr(err.reason, "loop"), "%s", err.reason);
+	cr_assert_str_eq(err.path, "/directory/symlink");
+	/* The last component is not followed: the link itself. */
+	cr_assert_eq(lookup(path, "/directory/symlink", &addr, &err), VMFS_OK);
+	cr_assert_eq(addr, 0x03800004);
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HEX "0x%" PRIx64
 
@@ -359,12 +360,67 @@ vmfs_status vmfs_fs_open_entry(vmfs_fs *fs, const vmfs_dirent *ent, const char *
 	return VMFS_OK;
 }
 
+#define SYMLINK_HOPS 8u /* 8.2 */
+
+/* 4.4: the target of a symlink met inside a path, as a path on this volume:
+ * relative targets are taken from the link's directory (parent); absolute
+ * ones only when they name this volume (/vmfs/volumes/<label or UUID>/...). */
+static vmfs_status link_target(vmfs_fs *fs, vmfs_file *link, const char *parent, const char *rest, char *out,
+			       size_t outlen, vmfs_error *err)
+{
+	char target[VMFS_PATH_MAX];
+	size_t got;
+	if (link->fd.length >= sizeof(target))
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, link->path, vmfs_fs_source_offset(fs, link->fd_lv),
+				      "FD 0x%08" PRIx32 ": symbolic link target of %" PRIu64 " bytes", link->address,
+				      link->fd.length);
+	vmfs_status st = vmfs_file_read(link, 0, target, sizeof(target) - 1, &got, err);
+	if (st != VMFS_OK)
+		return st;
+	target[got] = 0;
+	if (strlen(target) != got || got == 0)
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, link->path, vmfs_fs_source_offset(fs, link->fd_lv),
+				      "FD 0x%08" PRIx32 ": symbolic link target is empty or holds a NUL byte",
+				      link->address);
+	const char *inside = NULL;
+	if (target[0] != '/') {
+		int n = snprintf(out, outlen, "%s/%s%s", parent, target, rest);
+		if (n < 0 || (size_t)n >= outlen)
+			return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, link->path, VMFS_NO_OFFSET,
+					      "path through the symbolic link is longer than %u bytes", VMFS_PATH_MAX);
+		return VMFS_OK;
+	}
+	static const char prefix[] = "/vmfs/volumes/";
+	if (!strncmp(target, prefix, sizeof(prefix) - 1)) {
+		const char *vol = target + sizeof(prefix) - 1;
+		size_t n = strcspn(vol, "/");
+		char uuid[VMFS_UUID_TEXT_LEN + 1];
+		vmfs_uuid_format(&fs->desc.uuid, uuid);
+		if ((n == strlen(fs->desc.label) && !strncmp(vol, fs->desc.label, n) && n) ||
+		    (n == strlen(uuid) && !strncasecmp(vol, uuid, n)))
+			inside = vol + n;
+	}
+	if (!inside)
+		return vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, link->path, vmfs_fs_source_offset(fs, link->fd_lv),
+				      "FD 0x%08" PRIx32 ": symbolic link to \"%s\" leaves this volume", link->address,
+				      target);
+	int n = snprintf(out, outlen, "/%s%s", inside, rest);
+	if (n < 0 || (size_t)n >= outlen)
+		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, link->path, VMFS_NO_OFFSET,
+				      "path through the symbolic link is longer than %u bytes", VMFS_PATH_MAX);
+	return VMFS_OK;
+}
+
 vmfs_status vmfs_fs_open_path(vmfs_fs *fs, const char *path, vmfs_file **out, vmfs_error *err)
 {
 	*out = NULL;
 	if (!path || path[0] != '/' || strlen(path) >= VMFS_PATH_MAX)
 		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, path ? path : "", VMFS_NO_OFFSET,
 				      "a path inside the volume is absolute and shorter than %u bytes", VMFS_PATH_MAX);
+	char work[VMFS_PATH_MAX];
+	snprintf(work, sizeof(work), "%s", path);
+	unsigned hops = 0;
+restart:;
 	char sofar[VMFS_PATH_MAX] = "";
 	vmfs_file *cur;
 	vmfs_status st = vmfs_file_open(fs, VMFS_ROOT_FD_ADDR, "/", &cur, err);
@@ -376,7 +432,7 @@ vmfs_status vmfs_fs_open_path(vmfs_fs *fs, const char *path, vmfs_file **out, vm
 		vmfs_file_close(cur);
 		return st;
 	}
-	const char *p = path;
+	const char *p = work;
 	unsigned depth = 0;
 	while (*p) {
 		while (*p == '/')
@@ -396,14 +452,9 @@ vmfs_status vmfs_fs_open_path(vmfs_fs *fs, const char *path, vmfs_file **out, vm
 		p += n;
 		if (!strcmp(name, "."))
 			continue;
-		if (cur->fd.type == VMFS_FD_SYMLINK) {
-			st = vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, cur->path, vmfs_fs_source_offset(fs, cur->fd_lv),
-					    "FD 0x%08" PRIx32 " is a symbolic link: not followed inside a path",
-					    cur->address);
-			vmfs_file_close(cur);
-			return st;
-		}
 		vmfs_dirent ent;
+		char parent[VMFS_PATH_MAX];
+		snprintf(parent, sizeof(parent), "%s", sofar);
 		st = vmfs_dir_lookup(cur, name, &ent, err);
 		if (st == VMFS_OK) {
 			size_t len = strlen(sofar);
@@ -416,7 +467,23 @@ vmfs_status vmfs_fs_open_path(vmfs_fs *fs, const char *path, vmfs_file **out, vm
 		if (st != VMFS_OK)
 			return st;
 		cur = next;
-		if (*p && !vmfs_fd_is_dir(&cur->fd) && cur->fd.type != VMFS_FD_SYMLINK) {
+		if (!*p)
+			break;
+		if (cur->fd.type == VMFS_FD_SYMLINK) {
+			/* 5.3: a symlink inside the path is followed, at most 8 times. */
+			char followed[VMFS_PATH_MAX];
+			if (++hops > SYMLINK_HOPS)
+				st = vmfs_error_set(err, VMFS_ERR_FORMAT, cur->path, vmfs_fs_source_offset(fs, cur->fd_lv),
+						    "more than %u symbolic links in \"%s\": a loop (8.2)", SYMLINK_HOPS, path);
+			else
+				st = link_target(fs, cur, parent, p, followed, sizeof(followed), err);
+			vmfs_file_close(cur);
+			if (st != VMFS_OK)
+				return st;
+			snprintf(work, sizeof(work), "%s", followed);
+			goto restart;
+		}
+		if (!vmfs_fd_is_dir(&cur->fd)) {
 			st = vmfs_error_set(err, VMFS_ERR_NOT_FOUND, cur->path, vmfs_fs_source_offset(fs, cur->fd_lv),
 					    "FD 0x%08" PRIx32 " is a %s, not a directory", cur->address,
 					    vmfs_fd_type_name(cur->fd.type));

@@ -49,8 +49,11 @@ vmfs_status vmfs_dir_lookup(vmfs_file *dir, const char *name, vmfs_dirent *ent, 
 vmfs_status vmfs_fs_open_entry(vmfs_fs *fs, const vmfs_dirent *ent, const char *path, vmfs_file **out,
 			       vmfs_error *err);
 /* Resolves an absolute path from the root FD (5.3): `.` and `..` as the
- * directories say; a symlink in an intermediate component is refused
- * (VMFS_ERR_UNSUPPORTED), the last component is not followed. */
+ * directories say. A symlink in an intermediate component is followed (at
+ * most 8 hops, more is a loop error): a relative target from the link's
+ * directory, an absolute one only when it names this volume
+ * (/vmfs/volumes/<label or UUID>/..., 4.4), else VMFS_ERR_UNSUPPORTED. The
+ * last component is not followed. */
 vmfs_status vmfs_fs_open_path(vmfs_fs *fs, const char *path, vmfs_file **out, vmfs_error *err);
 
 /* Recursive walk below a directory. fn sees every entry but `.` and `..`,
