@@ -167,12 +167,14 @@ run() { # BINARY OUTPUT_PREFIX ARGS...
 	set -e
 }
 pass=0 fail=0
+: > paired_by.seen
 for c in "${cases[@]}"; do
 	for mode in text json; do
 		# shellcheck disable=SC2086 # a case is a word list
 		if [ $mode = json ]; then set -- --json $c; else set -- $c; fi
 		run "$old" old "$@"
 		run "$new" new "$@"
+		[ $mode = text ] || grep -o '"paired_by": *"[a-z-]*"' new.out >> paired_by.seen || true
 		if cmp -s old.out new.out && cmp -s old.err new.err && cmp -s old.rc new.rc; then
 			pass=$((pass + 1))
 		else
@@ -184,5 +186,8 @@ for c in "${cases[@]}"; do
 		fi
 	done
 done
+# The pairing kinds the cases reached (each must be there for the proof to cover it).
+echo "diff-golden: paired_by reached: $(sed 's/.*"\([a-z-]*\)"$/\1/' paired_by.seen | sort | uniq -c | \
+	awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')"
 echo "diff-golden: $pass identical, $fail differing ($((pass + fail)) runs, ${#cases[@]} cases in text and --json)"
 [ "$fail" -eq 0 ]
