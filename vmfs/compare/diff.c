@@ -6,7 +6,6 @@
  * raw.c (bytes no field explains) and interpret.c (what it means for ESXi). */
 #include "vmfs/compare/diff_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,7 +322,6 @@ static bool input_valid(const vmfs_diff_input *in)
 static vmfs_status side_init(diff_ctx *c, side *s, const vmfs_diff_input *in)
 {
 	memset(s, 0, sizeof(*s));
-	s->in = in;
 	s->discovery = in->discovery;
 	s->source = in->source;
 	s->disk = &in->discovery->disks[in->source];

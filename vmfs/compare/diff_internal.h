@@ -75,7 +75,6 @@ typedef struct fact_set {
 
 /* One side of the comparison: what vmfs_discover returned for it. */
 typedef struct side {
-	const vmfs_diff_input *in;
 	const vmfs_discovery *discovery;
 	size_t source;            /* the compared source of the discovery */
 	const vmfs_disk *disk;    /* discovery->disks[source] */
