@@ -53,7 +53,10 @@ FAULT_SRC   := vmfs/core/fault.c
 # backup, compare, fs (the file-system layer).
 LIB_SRC     := $(filter-out $(FAULT_SRC),$(sort $(wildcard vmfs/*/*.c)))
 LIB_HDR     := $(sort $(wildcard vmfs/*/*.h))
-PUBLIC_HDR  := $(filter-out vmfs/core/fault.h vmfs/fs/internal.h,$(LIB_HDR))
+# Not installed: the fault-injection seam, and the contexts shared by the
+# modules of the file-system layer (vmfs/fs/internal.h) and of the comparison
+# (vmfs/compare/diff_internal.h; diff.h is its interface).
+PUBLIC_HDR  := $(filter-out vmfs/core/fault.h vmfs/fs/internal.h vmfs/compare/diff_internal.h,$(LIB_HDR))
 LIB_OBJ     := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_SRC  := $(sort $(wildcard tools/common/*.c))
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)

@@ -28,6 +28,9 @@ done
 # installed binary, library or header has it, while the test build does (so
 # the search below can find it when it is there).
 [ ! -e "$dest/usr/include/vmfs/core/fault.h" ] || { echo "install-check: vmfs/core/fault.h installed"; exit 1; }
+# The comparison's shared context is internal to the library (diff.h is its interface).
+[ ! -e "$dest/usr/include/vmfs/compare/diff_internal.h" ] ||
+	{ echo "install-check: vmfs/compare/diff_internal.h installed"; exit 1; }
 if grep -rl 'VMFS_TEST_FAULT\|vmfs_fault' "$dest/usr/include"; then
 	echo "install-check: an installed header names the fault seam"; exit 1
 fi

@@ -4,7 +4,7 @@
 #include "tests/support/support.h"
 #include "vmfs/backup/backup.h"
 #include "vmfs/compare/diff.h"
-#include "vmfs/discover/disk.h"
+#include "vmfs/discover/discover.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -518,21 +518,22 @@ Test(diff_cli, unrelated_and_damaged_sources)
 /* ------------------------------------------------------------------ */
 /* Library                                                              */
 
+/* One side as the tools give it to the diff: what vmfs_discover returned. */
 typedef struct opened {
 	vmfs_source *src;
-	vmfs_disk disk;
+	vmfs_discovery found;
 } opened;
 
 static void open_analysed(const char *path, opened *o)
 {
 	vmfs_error err;
 	cr_assert_eq(vmfs_source_open(path, &o->src, &err), VMFS_OK, "%s", err.reason);
-	cr_assert_eq(vmfs_disk_analyse(o->src, NULL, &o->disk, &err), VMFS_OK, "%s", err.reason);
+	cr_assert_eq(vmfs_discover(&o->src, 1, NULL, &o->found, &err), VMFS_OK, "%s", err.reason);
 }
 
 static void close_analysed(opened *o)
 {
-	vmfs_disk_free(&o->disk);
+	vmfs_discovery_free(&o->found);
 	vmfs_source_close(o->src);
 }
 
@@ -545,14 +546,14 @@ Test(diff_lib, differences_as_data)
 	opened oa, ob;
 	open_analysed(a, &oa);
 	open_analysed(b, &ob);
-	vmfs_diff_input ia = { oa.src, &oa.disk, NULL, 0 }, ib = { ob.src, &ob.disk, NULL, 0 };
+	vmfs_diff_input ia = { &oa.found, 0, NULL, 0 }, ib = { &ob.found, 0, NULL, 0 };
 	vmfs_diff diff;
 	vmfs_error err;
 	cr_assert_eq(vmfs_diff_compare(&ia, &ib, NULL, &diff, &err), VMFS_OK, "%s", err.reason);
 	cr_assert_not(vmfs_diff_identical(&diff));
 	cr_assert_eq(diff.num_pairs, 1);
-	cr_assert_eq(diff.pairs[0].a, oa.disk.devices[0]);
-	cr_assert_eq(diff.pairs[0].b, ob.disk.devices[0]);
+	cr_assert_eq(diff.pairs[0].a, oa.found.disks[0].devices[0]);
+	cr_assert_eq(diff.pairs[0].b, ob.found.disks[0].devices[0]);
 	cr_assert_eq(diff.count, 2, "disk_id.lun and disk_id.vml");
 	const vmfs_difference *d = &diff.differences[0];
 	cr_assert_str_eq(d->field, "disk_id.lun");
@@ -584,7 +585,7 @@ Test(diff_lib, raw_bytes_only_where_held)
 	open_analysed(b, &ob);
 	vmfs_diff diff;
 	vmfs_error err;
-	vmfs_diff_input ia = { oa.src, &oa.disk, NULL, 0 }, ib = { ob.src, &ob.disk, NULL, 0 };
+	vmfs_diff_input ia = { &oa.found, 0, NULL, 0 }, ib = { &ob.found, 0, NULL, 0 };
 	cr_assert_eq(vmfs_diff_compare(&ia, &ib, NULL, &diff, &err), VMFS_OK);
 	cr_assert_eq(diff.count, 1);
 	cr_assert_eq(diff.differences[0].scope, VMFS_DIFF_SCOPE_RAW);

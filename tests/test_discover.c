@@ -212,6 +212,34 @@ Test(discover, spanned_pair_given_together)
 	json_object_put(same);
 }
 
+/* The members placed in GPT disks: vmfs-diff pairs them through the volume
+ * each side's discovery assembled. At the same start they are the other
+ * member (never a resignature); at different starts each is one side's
+ * device, and the moved entry is said. */
+Test(discover, spanned_members_in_disks_diff)
+{
+	const char *a = tmp_path("member-a.img"), *b = tmp_path("member-b.img");
+	make_spanned_pair(a, b);
+	const char *da = tmp_path("disk-a.img"), *db = tmp_path("disk-b.img"), *db_moved = tmp_path("disk-b-4096.img");
+	mkfixture("embed", "--disk-size", "1G", "--table", "gpt", "--start", "2048", "--image", a, da, NULL);
+	mkfixture("embed", "--disk-size", "1G", "--table", "gpt", "--start", "2048", "--image", b, db, NULL);
+	mkfixture("embed", "--disk-size", "1G", "--table", "gpt", "--start", "4096", "--image", b, db_moved, NULL);
+	json_object *same = tool_json(1, "vmfs-diff", da, db, NULL, NULL);
+	cr_assert_eq(json_object_array_length(jpath(same, "devices")), 1);
+	cr_assert_str_eq(jstr_at(same, "devices[0].paired_by"), "other-member");
+	cr_assert_eq(ju64_at(same, "devices[0].a.partition"), 1);
+	cr_assert(has_code(jpath(same, "interpretations"), "spanned-other-member"));
+	cr_assert_not(has_code(jpath(same, "interpretations"), "resignatured"));
+	json_object_put(same);
+	json_object *moved = tool_json(1, "vmfs-diff", da, db_moved, NULL, NULL);
+	cr_assert_eq(json_object_array_length(jpath(moved, "devices")), 2);
+	cr_assert_str_eq(jstr_at(moved, "devices[0].paired_by"), "a-only");
+	cr_assert_str_eq(jstr_at(moved, "devices[1].paired_by"), "b-only");
+	cr_assert(has_code(jpath(moved, "interpretations"), "partition-moved"));
+	cr_assert_not(has_code(jpath(moved, "interpretations"), "resignatured"));
+	json_object_put(moved);
+}
+
 /* Starts older tools and arrays used (sectors 63 and 64) and 2048 + 1 MiB
  * (sector 4096): the default probe of inspect and restore finds them. */
 Test(discover, starts_63_64_4096_found_without_deep)

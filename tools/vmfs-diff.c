@@ -432,7 +432,7 @@ int main(int argc, char **argv)
 	if (opened) {
 		vmfs_diff_input in[2];
 		for (int x = 0; x < 2; x++)
-			in[x] = (vmfs_diff_input){ sides[x].src, sides[x].disk, sides[x].is_backup ? sides[x].held : NULL,
+			in[x] = (vmfs_diff_input){ &sides[x].discovery, 0, sides[x].is_backup ? sides[x].held : NULL,
 						   sides[x].num_held };
 		vmfs_diff_options options = { ctl.max_listed };
 		vmfs_error err;

@@ -7,13 +7,14 @@
  * The sequence a tool follows:
  *
  *   vmfs_discover(&src_a, 1, ..., &found_a, ...)  and the same for B (vmfs/discover/discover.h)
- *   vmfs_diff_compare(&input_a, &input_b, ...)     inputs: found_x.disks[0]
+ *   vmfs_diff_compare(&input_a, &input_b, ...)     inputs: { &found_x, 0, held, num_held }
  *   ... diff.differences[], diff.interpretations[] ...
  *   vmfs_diff_free(&diff)
  *
- * Devices are paired by LVM device UUID (header 0x82), then by partition
- * start; a device found on one side only is looked for at the same offset of
- * the other, so a destroyed header is reported as such. Every difference has
+ * Devices are paired by LVM device UUID (header 0x82), then as two members
+ * of one spanned volume the discoveries assembled, then by partition start;
+ * a device found on one side only is looked for at the same offset of the
+ * other, so a destroyed header is reported as such. Every difference has
  * a stable dotted field name, the absolute offset of the field on each side
  * and both values as text (UUIDs in VMware form, times ISO 8601 UTC, sizes and
  * counts in decimal, offsets and flags in hex). Raw bytes are compared only
@@ -31,6 +32,7 @@
 
 #include "vmfs/backup/backup.h"
 #include "vmfs/format/device.h"
+#include "vmfs/discover/discover.h"
 #include "vmfs/discover/disk.h"
 #include "vmfs/core/error.h"
 #include "vmfs/core/field.h"
@@ -126,12 +128,14 @@ typedef struct vmfs_diff_range {
 	uint64_t offset, length;
 } vmfs_diff_range;
 
-/* One side: the source, its analysis, and for a backup the ranges it holds
- * (raw bytes elsewhere read as zeros and are not compared). */
+/* One side: one source of what vmfs_discover returned (its disk, and the
+ * spanned volumes the discovery assembled, by which members of one volume
+ * are told apart from a resignatured copy), and for a backup the ranges it
+ * holds (raw bytes elsewhere read as zeros and are not compared). */
 typedef struct vmfs_diff_input {
-	vmfs_source *src;
-	const vmfs_disk *disk;
-	const vmfs_diff_range *held; /* NULL: every byte of src is real */
+	const vmfs_discovery *discovery;
+	size_t source;            /* the source compared: discovery->sources[source], usually 0 */
+	const vmfs_diff_range *held; /* NULL: every byte of the source is real */
 	size_t num_held;
 } vmfs_diff_input;
 
@@ -145,9 +149,10 @@ typedef struct vmfs_diff_options {
  * and the interpretations; release it with vmfs_diff_free (also after a
  * failure). Fails only on a failed read of either source (VMFS_ERR_IO, or
  * VMFS_ERR_TRUNCATED when a source shrank; err names its path and the
- * offset), VMFS_ERR_NO_MEMORY, and VMFS_ERR_INVALID_ARG for a missing source
- * or analysis; *out is then empty. options may be NULL. The sources are only
- * read. The pairs point into a->disk and b->disk, which must outlive *out. */
+ * offset), VMFS_ERR_NO_MEMORY, and VMFS_ERR_INVALID_ARG for a missing
+ * discovery or a source index it does not have; *out is then empty. options
+ * may be NULL. The sources are only read. The pairs point into the disks of
+ * a->discovery and b->discovery, which must outlive *out. */
 vmfs_status vmfs_diff_compare(const vmfs_diff_input *a, const vmfs_diff_input *b,
 			      const vmfs_diff_options *options, vmfs_diff *out, vmfs_error *err);
 void vmfs_diff_free(vmfs_diff *diff);
