@@ -206,6 +206,10 @@ static void refuses(const char *container, const char *kind_text, const char *co
 
 static void all_tools_equal(const char *what, const char *raw, const char *container)
 {
+	tool_result d = run_tool("vmfs-diff", raw, container, NULL);
+	cr_assert_eq(d.status, 0, "%s: vmfs-diff of the raw image and %s: exit %d: %s%s", what, container, d.status,
+		     d.out, d.err);
+	tool_result_free(&d);
 	same_json(what, raw, container, "vmfs-inspect", NULL);
 	same_json(what, raw, container, "vmfs-backup", NULL);
 	same_json(what, raw, container, "vmfs-restore", NULL);
@@ -455,5 +459,29 @@ Test(containers, hostile_split_sets)
 	r = run_tool("vmfs-inspect", first, NULL);
 	cr_assert_eq(r.status, 2, "exit %d: %s", r.status, r.err);
 	cr_assert(strstr(r.err, "s.002") && strstr(r.err, "split raw image"), "%s", r.err);
+	tool_result_free(&r);
+}
+
+/* 4096-byte sectors: the label copy holds the GPT areas (LBA 0..5 and the
+ * last 5 sectors of 4096 bytes), and the sector size is detected from the
+ * container's disk as from a raw image's. */
+Test(containers, disk_with_4096_byte_sectors, .timeout = 300)
+{
+	need_all();
+	char raw[4096], base[4096], e01[4096], vmdk[4096];
+	snprintf(raw, sizeof(raw), "%s", tmp_path("4k.raw"));
+	mkfixture("disk", "--table", "gpt", "--sector-size", "4096", "--disk-size", "600M", "--vol", "lvm=6,label=fourk",
+		  raw, NULL);
+	snprintf(base, sizeof(base), "%s", tmp_path("4k"));
+	make_e01(raw, base, "4MiB");
+	cat(e01, sizeof(e01), base, ".E01");
+	snprintf(vmdk, sizeof(vmdk), "%s", tmp_path("4k.vmdk"));
+	make_vmdk(raw, vmdk, "monolithicSparse");
+	all_tools_equal("4096-byte sectors", raw, e01);
+	all_tools_equal("4096-byte sectors", raw, vmdk);
+	tool_result r = run_tool("vmfs-inspect", "--json", vmdk, NULL);
+	json_object *j = parse_json(r.out);
+	cr_assert_eq(ju64_at(j, "source.sector_size"), 4096u, "%s", r.out);
+	json_object_put(j);
 	tool_result_free(&r);
 }
