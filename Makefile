@@ -23,12 +23,13 @@ BUILD       ?= build
 SAN_FLAGS   :=
 endif
 
-# The library needs blkid, uuid, fdisk, zlib and nettle; the tools add json-c.
+# The library needs blkid, uuid, fdisk, zlib, nettle, libewf and libvmdk; the
+# tools add json-c.
 # pkg-config runs when a recipe first needs its answer, not when this file is
 # read: in `make deps demo` the packages only exist once `deps` has run. Each
 # answer is computed once and kept; a failure stops the build with
 # pkg-config's reason instead of compiling with an empty flag set.
-LIB_PKGS    := blkid uuid fdisk zlib nettle
+LIB_PKGS    := blkid uuid fdisk zlib nettle libewf libvmdk
 PKGS        := $(LIB_PKGS) json-c
 pkg_config   = $(shell pkg-config $(1) 2>/dev/null)$(if $(filter 0,$(.SHELLSTATUS)),,$(error \
                pkg-config $(1) failed: $(shell pkg-config --print-errors --exists $(PKGS) 2>&1 | head -n 3) \
@@ -270,6 +271,9 @@ uninstall:
 DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
                 libjson-c-dev nettle-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
                 xz-utils gzip man-db groff-base valgrind bc python3 python3-jsonschema
+# Evidence containers (vmfs/source/ewf.c, vmdk.c) and the tools the container
+# tests build them with (ewfacquire, qemu-img).
+DEB_PACKAGES += libewf-dev libvmdk-dev ewf-tools qemu-utils
 # clang's libFuzzer and sanitizer runtimes (make fuzz): only recommended by clang.
 DEB_PACKAGES += libclang-rt-dev
 deps:

@@ -35,5 +35,7 @@ fi
 # Sanitizer runs: fail on the first report, and keep leak checks on.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside third-party libraries we cannot fix (each one explained there).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp:print_suppressions=0}
 
 "$test_bin" --jobs="${TEST_JOBS:-2}" --short-filename

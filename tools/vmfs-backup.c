@@ -336,6 +336,9 @@ static int backup_one(const struct backup_control *ctl, struct run *run, const c
 	const vmfs_disk *disk_p = have_disk ? &d.disks[0] : NULL;
 	vmfs_identity id;
 	if (st == VMFS_OK && (st = vmfs_identity_read(path, NULL, &id, &err)) == VMFS_OK) {
+		/* A container's identity is the disk it holds, not its file. */
+		if (vmfs_source_kind_is_container(vmfs_source_kind_of(src)))
+			id.size = vmfs_source_size(src);
 		put_identity(item, &id, disk_p->table.sector_size);
 		put_volumes(item, disk_p);
 	}

@@ -521,11 +521,14 @@ static int run_from_backup(const struct restore_control *ctl, const char *path)
 	/* The target must be the source the backup was taken from: its size and
 	 * sector size, and its SCSI identity where both sides know it. */
 	vmfs_identity identity;
-	if (st == VMFS_OK && !ctl->plan.force &&
-	    (st = vmfs_identity_read(path, NULL, &identity, &err)) == VMFS_OK &&
-	    (st = vmfs_identity_check_backup(&b, &identity, &err)) != VMFS_OK) {
-		size_t n = strlen(err.reason);
-		snprintf(err.reason + n, sizeof(err.reason) - n, ": refusing (--force to override)");
+	if (st == VMFS_OK && !ctl->plan.force && (st = vmfs_identity_read(path, NULL, &identity, &err)) == VMFS_OK) {
+		/* A container's identity is the disk it holds, not its file. */
+		if (vmfs_source_kind_is_container(vmfs_source_kind_of(src)))
+			identity.size = vmfs_source_size(src);
+		if ((st = vmfs_identity_check_backup(&b, &identity, &err)) != VMFS_OK) {
+			size_t n = strlen(err.reason);
+			snprintf(err.reason + n, sizeof(err.reason) - n, ": refusing (--force to override)");
+		}
 	}
 	/* And by content: where the target still holds a readable LVM header
 	 * where the backup has one, both must name the same device. */

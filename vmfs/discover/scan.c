@@ -24,26 +24,12 @@ bool vmfs_scan_header_plausible(const uint8_t *h, size_t len)
 	       total % block == 0 && data > VMFS_LVM_HEADER_OFFSET && data < total;
 }
 
-/* The next [*start, *end) holding data at or after `from`; false at the end.
- * Sources that cannot tell holes from data are one data extent. */
+/* The next [*start, *end) holding data at or after `from`; false at the end
+ * (source.h: holes of raw files and split segments are skipped, a container
+ * is one extent). */
 static bool next_data(vmfs_source *src, uint64_t from, uint64_t *start, uint64_t *end)
 {
-	uint64_t size = vmfs_source_size(src);
-	if (from >= size)
-		return false;
-	int fd = vmfs_source_fd(src);
-	off_t data = lseek(fd, (off_t)from, SEEK_DATA);
-	if (data < 0) {
-		if (errno == ENXIO)
-			return false; /* only a hole remains */
-		*start = from;
-		*end = size;
-		return true;
-	}
-	off_t hole = lseek(fd, data, SEEK_HOLE);
-	*start = (uint64_t)data;
-	*end = hole < 0 || (uint64_t)hole > size ? size : (uint64_t)hole;
-	return *start < *end;
+	return vmfs_source_next_data(src, from, start, end);
 }
 
 typedef struct candidates {
@@ -80,7 +66,7 @@ static int cmp_u64(const void *x, const void *y)
  * pipe-like device) changes nothing but speed. */
 static void advise(vmfs_source *src, uint64_t offset, uint64_t len, int advice)
 {
-	(void)posix_fadvise(vmfs_source_fd(src), (off_t)offset, (off_t)len, advice);
+	vmfs_source_advise(src, offset, len, advice);
 }
 
 /* A page-aligned block buffer: the kernel copies whole pages into it, and

@@ -6,6 +6,7 @@
 
 #include "vmfs/core/fileio.h"
 #include "vmfs/source/holders.h"
+#include "vmfs/source/source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,20 @@ static vmfs_status open_target(const char *path, bool force, int *fd_out, bool *
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
 		return vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
 				      "is neither a regular file nor a block device: refusing to write");
+	/* An evidence container is never written, --force or not: its bytes
+	 * are not the disk's bytes at the same offsets (compressed chunks,
+	 * grains, segments), and evidence stays as it was acquired. */
+	vmfs_source_kind kind = VMFS_SOURCE_FILE;
+	vmfs_status kst = vmfs_source_container_kind(path, &kind, err);
+	if (kst != VMFS_OK)
+		return kst;
+	if (vmfs_source_kind_is_container(kind))
+		return vmfs_error_set(err, VMFS_ERR_UNSUPPORTED, path, VMFS_NO_OFFSET,
+				      "is %s (%s), read-only evidence: refusing to write into it. Files need no table "
+				      "to be recovered: the file tools read the volume through it as it is; to repair, "
+				      "write to a raw working copy (e.g. ewfexport, qemu-img convert -O raw, or cat the "
+				      "segments) and run this command on the copy",
+				      vmfs_source_kind_description(kind), vmfs_source_kind_name(kind));
 	/* A file behind a loop device or mounted, a disk whose partitions are
 	 * mounted or held, a read-only evidence file: writing under another user
 	 * of the bytes, or against the owner's intent, makes things worse. */
