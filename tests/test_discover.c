@@ -206,6 +206,11 @@ Test(discover, spanned_pair_given_together)
 	cr_assert_not(has_code(jpath(diff, "interpretations"), "resignatured"));
 	cr_assert(has_code(jpath(diff, "interpretations"), "spanned-other-member"));
 	json_object_put(diff);
+	/* The text says it too. */
+	r = run_tool("vmfs-diff", a, b, NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "paired by offset (two members of one spanned volume)"), "%s", r.out);
+	tool_result_free(&r);
 	/* A real resignature of one member is still called one. */
 	json_object *same = tool_json(0, "vmfs-diff", a, a2, NULL, NULL);
 	cr_assert(json_object_get_boolean(jpath(same, "identical")));

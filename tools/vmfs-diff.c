@@ -333,7 +333,9 @@ static void report_text(const struct side sides[2], const vmfs_diff *diff)
 		if (strcmp(p->paired_by, "a-only") == 0 || strcmp(p->paired_by, "b-only") == 0)
 			printf("; decoded on %s only\n", p->paired_by[0] == 'a' ? "A" : "B");
 		else
-			printf("; paired by %s\n", strcmp(p->paired_by, "device-uuid") == 0 ? "device UUID" : "offset");
+			printf("; paired by %s\n", strcmp(p->paired_by, "device-uuid") == 0    ? "device UUID"
+						    : strcmp(p->paired_by, "other-member") == 0 ? "offset (two members of one spanned volume)"
+											 : "offset");
 		print_scoped(diff, (uint32_t)i);
 	}
 	if (diff->truncated)

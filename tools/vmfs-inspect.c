@@ -305,7 +305,7 @@ static int heartbeats_one(const struct inspect_control *ctl, const vmfs_discover
 	}
 	json_object_object_add(o, "in_use", in_use);
 	if (text && json_object_array_length(in_use) == 0)
-		printf("  no slot in use (no host had the volume mounted when it was written)\n");
+		printf("  no slot in use (no host was heartbeating on the volume when this copy was made)\n");
 	struct lock_walk w = { .fs = fs, .locks = json_object_new_array(), .text = text };
 	vmfs_walk_ops ops = { lock_entry, lock_error, &w };
 	if (vmfs_fs_walk(fs, "/", &ops, &err) != VMFS_OK) {
