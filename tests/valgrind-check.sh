@@ -90,4 +90,20 @@ vg "$resign" --new-identity "$work/two.img"
 vg "$resign" --json --new-identity "$work/random.img"
 vg "$resign" --new-identity "$work/dir"
 vg "$resign" --lun 99999 "$work/v5.img"
-echo "valgrind-check: $runs runs of vmfs-inspect, vmfs-restore, vmfs-backup, vmfs-diff and vmfs-resignature, no memory errors or leaks"
+# The file tools: the real VMFS6 volume when the corpus is there, and the
+# inputs that hold no file system.
+ls_tool="$build/bin/vmfs-ls"
+extract="$build/bin/vmfs-extract"
+if [ -e "$work/vmfs6.bin" ]; then
+	vg "$ls_tool" -lR "$work/vmfs6.bin"
+	vg "$ls_tool" --json --bodyfile "$work/vmfs6.bin" /directory
+	vg "$inspect" --heartbeats --json "$work/vmfs6.bin"
+	mkdir "$work/out"
+	vg "$extract" --json -o "$work/out" "$work/vmfs6.bin" /directory /.fbb.sf
+	vg "$extract" -o "$work/out" "$work/vmfs6.bin" /directory
+fi
+for input in "$work/v6.img" "$work/random.img" "$work/empty.img" "$work/dir"; do
+	vg "$ls_tool" --json "$input"
+	vg "$extract" -o "$work" "$input" /x
+done
+echo "valgrind-check: $runs runs of vmfs-inspect, vmfs-restore, vmfs-backup, vmfs-diff, vmfs-resignature, vmfs-ls and vmfs-extract, no memory errors or leaks"

@@ -179,7 +179,7 @@ static void extract_file(struct run *r, const char *path, vmfs_file *file, const
 	const vmfs_fd *fd = vmfs_file_fd(file);
 	vmfs_error err;
 	vmfs_error_clear(&err);
-	uint8_t digest[SHA256_DIGEST_SIZE];
+	uint8_t digest[SHA256_DIGEST_SIZE] = { 0 }; /* set by the copy; a symlink has none */
 	uint64_t data = 0, holes = 0;
 	if (fd->type == VMFS_FD_RDM) {
 		note_skipped(r, path, "a raw device mapping: its data is on another LUN, not in this volume");
