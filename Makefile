@@ -89,7 +89,7 @@ endif
 
 .SECONDARY:
 
-.PHONY: all lib tools fixtures tests check check-sanitize check-valgrind demo install uninstall deps clean bench lint-man
+.PHONY: all lib tools fixtures tests check check-sanitize check-memory check-valgrind demo install uninstall deps clean bench lint-man
 
 all: lib tools
 
@@ -164,8 +164,15 @@ check: tests lint-man
 	@BUILD=$(BUILD) tests/completion-check.sh
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) SAN_FLAGS="$(SAN_FLAGS)" CC=$(CC) tests/install-check.sh
 
+# Under ASan + UBSan: every unit and tool test and every JSON document (the
+# packaging checks, completion and install, test no memory and run in
+# `make check`).
 check-sanitize:
-	$(MAKE) SANITIZE=1 check
+	$(MAKE) SANITIZE=1 check-memory
+
+check-memory: tests
+	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/run-tests.sh $(TEST_BIN)
+	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/schema-check.sh
 
 check-valgrind: tools $(FIX_BIN)
 	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/valgrind-check.sh
