@@ -29,8 +29,6 @@ struct extract_control {
 	bool json, quiet, to_stdout;
 	const char *dir;
 	fs_target_options target;
-	const char *members[VMFS_DISCOVER_MAX_SOURCES];
-	size_t num_members;
 };
 
 struct run {
@@ -350,9 +348,8 @@ int main(int argc, char **argv)
 		case 'q': ctl.quiet = true; break;
 		case OPT_VOLUME: ctl.target.volume = optarg; break;
 		case 'm':
-			if (ctl.num_members + 1 >= VMFS_DISCOVER_MAX_SOURCES)
+			if (!fs_target_add_member(&ctl.target, optarg))
 				return cli_usage_error(prog, "too many --member sources", optarg);
-			ctl.members[ctl.num_members++] = optarg;
 			break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.target.sector_size))
@@ -373,10 +370,7 @@ int main(int argc, char **argv)
 	if (!ctl.to_stdout && (stat(ctl.dir, &st_dir) != 0 || !S_ISDIR(st_dir.st_mode)))
 		return cli_usage_error(prog, "the output folder does not exist", ctl.dir);
 
-	const char *sources[VMFS_DISCOVER_MAX_SOURCES];
-	sources[0] = argv[optind];
-	for (size_t i = 0; i < ctl.num_members; i++)
-		sources[i + 1] = ctl.members[i];
+	const char *source = argv[optind];
 	struct run r = { .ctl = &ctl, .files = json_object_new_array(), .skipped = json_object_new_array(),
 			 .errors = json_object_new_array(), .buf = malloc(CHUNK),
 			 .progress = !ctl.quiet && isatty(STDERR_FILENO) };
@@ -384,10 +378,10 @@ int main(int argc, char **argv)
 	vmfs_error err;
 	vmfs_error_clear(&err);
 	int status = EXIT_OK;
-	vmfs_status st = r.buf ? fs_target_open(sources, ctl.num_members + 1, &ctl.target, &t, &err)
-			       : vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, sources[0], VMFS_NO_OFFSET, "out of memory");
+	vmfs_status st = r.buf ? fs_target_open(source, &ctl.target, &t, &err)
+			       : vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, source, VMFS_NO_OFFSET, "out of memory");
 	if (st != VMFS_OK) {
-		add_error(&r, &err, sources[0]);
+		add_error(&r, &err, source);
 		status = st == VMFS_ERR_NOT_FOUND && !t.chosen ? EXIT_NOTHING : EXIT_ERROR;
 	} else if (ctl.to_stdout) {
 		r.fs = t.fs;

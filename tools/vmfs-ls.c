@@ -25,8 +25,6 @@ struct ls_control {
 	bool long_format, recursive, quiet;
 	enum output output;
 	fs_target_options target;
-	const char *members[VMFS_DISCOVER_MAX_SOURCES];
-	size_t num_members;
 };
 
 /* What a listing run gathers. */
@@ -278,9 +276,8 @@ int main(int argc, char **argv)
 		case OPT_BODYFILE: ctl.output = OUT_BODYFILE; break;
 		case OPT_VOLUME: ctl.target.volume = optarg; break;
 		case 'm':
-			if (ctl.num_members + 1 >= VMFS_DISCOVER_MAX_SOURCES)
+			if (!fs_target_add_member(&ctl.target, optarg))
 				return cli_usage_error(prog, "too many --member sources", optarg);
-			ctl.members[ctl.num_members++] = optarg;
 			break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.target.sector_size))
@@ -298,10 +295,7 @@ int main(int argc, char **argv)
 	if (path[0] != '/')
 		return cli_usage_error(prog, "PATH must be absolute inside the volume", path);
 
-	const char *sources[VMFS_DISCOVER_MAX_SOURCES];
-	sources[0] = argv[optind];
-	for (size_t i = 0; i < ctl.num_members; i++)
-		sources[i + 1] = ctl.members[i];
+	const char *source = argv[optind];
 
 	struct listing l = { .ctl = &ctl, .errors = json_object_new_array() };
 	if (ctl.output == OUT_JSON)
@@ -311,7 +305,7 @@ int main(int argc, char **argv)
 	vmfs_error_clear(&err);
 	int status = EXIT_OK;
 	vmfs_file *top = NULL;
-	vmfs_status st = fs_target_open(sources, ctl.num_members + 1, &ctl.target, &t, &err);
+	vmfs_status st = fs_target_open(source, &ctl.target, &t, &err);
 	if (st == VMFS_OK) {
 		l.fs = t.fs;
 		st = vmfs_fs_open_path(t.fs, path, &top, &err);
@@ -323,7 +317,7 @@ int main(int argc, char **argv)
 		st = list_one_level(&l, path, top, &err);
 	}
 	if (st != VMFS_OK) {
-		add_error(&l, &err, sources[0]);
+		add_error(&l, &err, source);
 		status = st == VMFS_ERR_NOT_FOUND && !t.chosen ? EXIT_NOTHING : EXIT_ERROR;
 	} else if (l.failures) {
 		status = EXIT_ERROR;

@@ -66,13 +66,23 @@ void fs_target_describe(const fs_target *t, char *out, size_t len)
 		 fmt_safe_text(vmfs_source_path(t->discovery.sources[c->source]), path, sizeof(path)), dev->offset);
 }
 
-vmfs_status fs_target_open(const char *const *paths, size_t count, const fs_target_options *options, fs_target *t,
-			   vmfs_error *err)
+bool fs_target_add_member(fs_target_options *options, const char *path)
+{
+	if (options->num_members >= sizeof(options->members) / sizeof(options->members[0]))
+		return false;
+	options->members[options->num_members++] = path;
+	return true;
+}
+
+vmfs_status fs_target_open(const char *source, const fs_target_options *options, fs_target *t, vmfs_error *err)
 {
 	memset(t, 0, sizeof(*t));
-	if (count > VMFS_DISCOVER_MAX_SOURCES)
-		return vmfs_error_set(err, VMFS_ERR_INVALID_ARG, paths[count - 1], VMFS_NO_OFFSET,
-				      "more than %u sources given", VMFS_DISCOVER_MAX_SOURCES);
+	/* SOURCE first: errors about the whole set name it. */
+	const char *paths[VMFS_DISCOVER_MAX_SOURCES];
+	paths[0] = source;
+	for (size_t i = 0; i < options->num_members; i++)
+		paths[i + 1] = options->members[i];
+	const size_t count = options->num_members + 1;
 	for (size_t i = 0; i < count; i++) {
 		/* O_RDONLY always: the file tools never write to a source. A
 		 * vmfs-backup file holds metadata only, not files: refused. */

@@ -37,15 +37,20 @@ typedef struct fs_target {
 typedef struct fs_target_options {
 	const char *volume;          /* --volume: LV UUID, FS UUID, label or device offset; NULL = the only one */
 	unsigned sector_size;        /* --sector-size, 0 = detect */
+	const char *members[VMFS_DISCOVER_MAX_SOURCES - 1]; /* --member, after SOURCE */
+	size_t num_members;
 } fs_target_options;
 
-/* Opens paths[0..count) read-only, discovers them together and opens the
+/* Adds a --member source; false when VMFS_DISCOVER_MAX_SOURCES would be
+ * passed (a usage error for the tool). */
+bool fs_target_add_member(fs_target_options *options, const char *path);
+
+/* Opens source and options->members read-only, discovers them together and opens the
  * chosen file system. VMFS_ERR_NOT_FOUND when no VMFS file system is there;
  * VMFS_ERR_INVALID_ARG when --volume matches none, or several are there and
  * --volume does not choose one (the reason lists them). On failure *t is still
  * to be closed. */
-vmfs_status fs_target_open(const char *const *paths, size_t count, const fs_target_options *options, fs_target *t,
-			   vmfs_error *err);
+vmfs_status fs_target_open(const char *source, const fs_target_options *options, fs_target *t, vmfs_error *err);
 void fs_target_close(fs_target *t);
 
 /* The device that holds the chosen file system's descriptor. */
