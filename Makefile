@@ -161,6 +161,7 @@ CORPUS_SRC  ?= ../shared/corpus
 check: tests lint-man
 	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/run-tests.sh $(TEST_BIN)
 	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/schema-check.sh
+	@BUILD=$(BUILD) CORPUS_SRC=$(CORPUS_SRC) tests/fs-crosscheck.sh
 	@BUILD=$(BUILD) tests/completion-check.sh
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) SAN_FLAGS="$(SAN_FLAGS)" CC=$(CC) tests/install-check.sh
 
