@@ -279,6 +279,8 @@ uninstall:
 DEB_PACKAGES := build-essential gcc clang make pkg-config libblkid-dev uuid-dev libfdisk-dev zlib1g-dev \
                 libjson-c-dev nettle-dev libcriterion-dev vmfs-tools vmfs6-tools fdisk gdisk util-linux \
                 xz-utils gzip man-db groff-base valgrind bc python3 python3-jsonschema
+# mactime (The Sleuth Kit), which the tests give vmfs-ls --bodyfile.
+DEB_PACKAGES += sleuthkit
 # Evidence containers (vmfs/source/ewf.c, vmdk.c) and the tools the container
 # tests build them with (ewfacquire, qemu-img).
 DEB_PACKAGES += libewf-dev libvmdk-dev ewf-tools qemu-utils

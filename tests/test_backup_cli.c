@@ -12,22 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Where a vmfs-tools program is installed: $PATH, then the sbin folders a
- * user's PATH often lacks (Debian puts debugvmfs in /usr/sbin). */
-static bool find_program(const char *name, char *out, size_t len)
-{
-	const char *env = getenv("PATH");
-	char dirs[4096];
-	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin:/usr/bin:/bin", env ? env : "");
-	char *save = NULL;
-	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(out, len, "%s/%s", d, name);
-		if (access(out, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* True when text has a line that is exactly name (so "file1" is not found
  * in "file10"). */
 static bool lists(const char *text, const char *name)

@@ -7,6 +7,7 @@
 #include "tests/support/support.h"
 
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,47 @@ Test(fstools, ls_corpus_volumes_match_the_reference)
 		cr_assert_geq(lines, 14, "%s: %zu lines", cases[c].image, lines);
 		tool_result_free(&r);
 	}
+}
+
+/* The body file is what mactime (The Sleuth Kit) reads: every entry of the
+ * listing comes back in its timeline, with the FD address as the inode and
+ * the FD's mtime, atime and ctime as the timeline's times (file5 of the
+ * VMFS6 volume: FD 0x03c00004, all three 2021-08-10 22:44:36 UTC; .sbc.sf:
+ * ctime one second after its mtime, vmfs_files.py stat /.sbc.sf). */
+Test(fstools, bodyfile_accepted_by_mactime)
+{
+	char mactime[4096];
+	if (!find_program("mactime", mactime, sizeof(mactime)))
+		cr_skip_test("mactime not installed (make deps installs sleuthkit)");
+	const char *image = corpus_image("vmfs6-dissect.bin");
+	tool_result r = run_tool("vmfs-ls", "-R", "--json", image, NULL);
+	json_object *doc = json_of(0, &r);
+	r = run_tool("vmfs-ls", "-R", "--bodyfile", image, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *body = tmp_path("vmfs6.body");
+	write_whole_file(body, (const uint8_t *)r.out, strlen(r.out));
+	tool_result_free(&r);
+	const char *argv[] = { mactime, "-b", body, "-z", "UTC", "-d", NULL };
+	r = run_argv(argv);
+	cr_assert_eq(r.status, 0, "mactime: %s", r.err);
+	json_object *entries = jpath(doc, "entries");
+	size_t n = json_object_array_length(entries);
+	cr_assert_geq(n, 15);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(entries, i);
+		char needle[512];
+		snprintf(needle, sizeof(needle), ",%" PRIu64 ",\"%s\"\n", ju64_at(e, "fd_address"), jstr_at(e, "path"));
+		cr_assert_not_null(strstr(r.out, needle), "mactime's timeline lacks %s (FD %" PRIu64 "):\n%s",
+				   jstr_at(e, "path"), ju64_at(e, "fd_address"), r.out);
+	}
+	cr_assert_not_null(strstr(r.out, "Tue Aug 10 2021 22:44:36,8193,mac.,-rw-r--r--,0,0,62914564,\"/directory/file5\""),
+			   "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "Tue Aug 10 2021 22:39:26,387973120,ma..,-r--------,0,0,16777220,\"/.sbc.sf\""),
+			   "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "Tue Aug 10 2021 22:39:27,387973120,..c.,-r--------,0,0,16777220,\"/.sbc.sf\""),
+			   "%s", r.out);
+	tool_result_free(&r);
+	json_object_put(doc);
 }
 
 static char *sha_of_file(const char *path)

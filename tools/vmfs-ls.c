@@ -129,7 +129,8 @@ static void lock_text(struct listing *l, const vmfs_fd *fd, char *out, size_t le
 }
 
 /* Body format 3 (The Sleuth Kit): MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime.
- * A '|' or a control character in a name is written as \xNN so that every
+ * The inode is the FD address in decimal: mactime takes digits there and
+ * drops a line whose inode is written in hex. A '|' or a control character in a name is written as \xNN so that every
  * line keeps its eleven fields. */
 static void body_line(const char *path, const vmfs_fd *fd, uint32_t address)
 {
@@ -142,7 +143,7 @@ static void body_line(const char *path, const vmfs_fd *fd, uint32_t address)
 		else
 			putchar(*p);
 	}
-	printf("|0x%08" PRIx32 "|%s|%" PRIu32 "|%" PRIu32 "|%" PRIu64 "|%" PRIu32 "|%" PRIu32 "|%" PRIu32 "|0\n", address,
+	printf("|%" PRIu32 "|%s|%" PRIu32 "|%" PRIu32 "|%" PRIu64 "|%" PRIu32 "|%" PRIu32 "|%" PRIu32 "|0\n", address,
 	       mode, fd->uid, fd->gid, fd->length, fd->atime, fd->mtime, fd->ctime);
 }
 

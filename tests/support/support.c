@@ -368,3 +368,17 @@ uint64_t ju64_at(json_object *root, const char *path)
 	cr_assert(json_object_is_type(v, json_type_int), "JSON %s is not an integer", path);
 	return json_object_get_uint64(v);
 }
+
+bool find_program(const char *name, char *out, size_t len)
+{
+	const char *env = getenv("PATH");
+	char dirs[4096];
+	snprintf(dirs, sizeof(dirs), "%s:/usr/sbin:/sbin:/usr/bin:/bin", env ? env : "");
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, len, "%s/%s", d, name);
+		if (access(out, X_OK) == 0)
+			return true;
+	}
+	return false;
+}

@@ -19,6 +19,9 @@ tool_result run_argv(const char *const argv[]);
 void tool_result_free(tool_result *r);
 /* Runs $VMFS_TEST_BIN/<tool> with the given arguments (NULL terminated). */
 tool_result run_tool(const char *tool, ...) __attribute__((sentinel));
+/* Where an installed program is: $PATH, then the sbin folders a user's
+ * PATH often lacks (Debian puts debugvmfs in /usr/sbin). */
+bool find_program(const char *name, char *out, size_t len);
 /* Runs the fixture generator; fails the test when it exits non-zero. */
 void mkfixture(const char *first, ...) __attribute__((sentinel));
 
