@@ -133,6 +133,18 @@ run 0 vmfs-restore --json "wiped disk.img"
 run 0 vmfs-restore --json --undo "restore (1).undo" "wiped disk.img"
 run 2 vmfs-restore --json --undo "restore (1).undo" other.img
 run 2 vmfs-restore --json --undo garbage.img "wiped disk.img"
+# table export from a source that is only read, applied to a copy
+run 0 vmfs-restore --json --export-table "table (1).export" "wiped disk.img"
+run 2 vmfs-restore --json --export-table "table (1).export" "wiped disk.img"
+run 0 vmfs-restore --json --apply-table "table (1).export" "wiped disk.img"
+run 0 vmfs-restore --json --apply-table "table (1).export" --write --undo-file "apply (1).undo" "wiped disk.img"
+run 0 vmfs-restore --json --apply-table "table (1).export" "wiped disk.img"
+run 2 vmfs-restore --json --undo "table (1).export" "wiped disk.img"
+run 0 vmfs-restore --json --undo "apply (1).undo" "wiped disk.img"
+run 2 vmfs-restore --json --apply-table "table (1).export" other.img
+run 2 vmfs-restore --json --apply-table "restore (1).undo" "wiped disk.img"
+run 2 vmfs-restore --json --apply-table garbage.img "wiped disk.img"
+run 3 vmfs-restore --json --export-table x.export --write "wiped disk.img"
 run 1 vmfs-restore --json --write damaged.img
 run 0 vmfs-restore --json --from-backup "good disk.vmfsbak" "wiped copy.img"
 run 0 vmfs-restore --json --write --undo-file "from backup.undo" --from-backup "good disk.vmfsbak" "wiped copy.img"

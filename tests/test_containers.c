@@ -334,6 +334,61 @@ Test(containers, wiped_table_every_container_finds_the_volume_and_refuses_writes
 	tool_result w = run_tool("vmfs-restore", "--write", "-u", undo, copy, NULL);
 	cr_assert_eq(w.status, 0, "%s", w.err);
 	tool_result_free(&w);
+
+	/* The evidence-safe repair: the table exported from the E01 and from
+	 * the VMDK (sources only read), applied to a raw working copy, gives
+	 * the disk a direct --write gives, byte for byte; its undo file puts
+	 * the copy back byte for byte. */
+	const char *sources[] = { s.e01, s.sparse };
+	for (size_t i = 0; i < 2; i++) {
+		char export[4096], work[4096], work_undo[4096], name[64];
+		snprintf(name, sizeof(name), "table-%zu.export", i);
+		snprintf(export, sizeof(export), "%s", tmp_path(name));
+		snprintf(name, sizeof(name), "work-%zu.raw", i);
+		snprintf(work, sizeof(work), "%s", tmp_path(name));
+		snprintf(name, sizeof(name), "work-%zu.undo", i);
+		snprintf(work_undo, sizeof(work_undo), "%s", tmp_path(name));
+		r = run_tool("vmfs-restore", "--export-table", export, sources[i], NULL);
+		cr_assert_eq(r.status, 0, "%s: %s", sources[i], r.err);
+		cr_assert_not_null(strstr(r.out, "Table export saved"), "%s", r.out);
+		tool_result_free(&r);
+		dd_copy(raw, work, "1M", "conv=sparse");
+		r = run_tool("vmfs-restore", "--apply-table", export, work, NULL); /* dry run */
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert_not_null(strstr(r.out, "target holds: the replaced bytes (ready)"), "%s", r.out);
+		tool_result_free(&r);
+		cr_assert(files_equal(work, raw), "the dry run of --apply-table changed %s", work);
+		r = run_tool("vmfs-restore", "--apply-table", export, "--write", "-u", work_undo, work, NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		tool_result_free(&r);
+		cr_assert(files_equal(work, copy), "%s: the applied export differs from a direct --write", sources[i]);
+		/* An export is not an undo file, nor an undo file an export. */
+		r = run_tool("vmfs-restore", "--undo", export, work, NULL);
+		cr_assert_eq(r.status, 2, "%s", r.out);
+		cr_assert_not_null(strstr(r.err, "is a table export, not an undo file"), "%s", r.err);
+		tool_result_free(&r);
+		r = run_tool("vmfs-restore", "--apply-table", work_undo, work, NULL);
+		cr_assert_eq(r.status, 2, "%s", r.out);
+		cr_assert_not_null(strstr(r.err, "is an undo file"), "%s", r.err);
+		tool_result_free(&r);
+		r = run_tool("vmfs-restore", "--undo", work_undo, work, NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		tool_result_free(&r);
+		cr_assert(files_equal(work, raw), "the undo of the applied export is not byte-exact");
+		/* Never into the container itself. */
+		r = run_tool("vmfs-restore", "--apply-table", export, "--write", sources[i], NULL);
+		cr_assert_eq(r.status, 2, "%s", r.out);
+		cr_assert_not_null(strstr(r.err, "read-only evidence"), "%s", r.err);
+		tool_result_free(&r);
+	}
+	/* A working copy that is not a copy of the exported source. */
+	char other[4096];
+	snprintf(other, sizeof(other), "%s", tmp_path("other.raw"));
+	mkfixture("disk", "--table", "mbr", "--disk-size", "600M", "--vol", "lvm=5,label=other", other, NULL);
+	r = run_tool("vmfs-restore", "--apply-table", tmp_path("table-0.export"), "--write", other, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.out);
+	cr_assert_not_null(strstr(r.err, "neither the exported source's nor the table's"), "%s", r.err);
+	tool_result_free(&r);
 }
 
 Test(containers, corpus_volume_in_a_disk_every_container_reads_as_the_raw_image, .timeout = 600)

@@ -12,6 +12,7 @@
 #include "vmfs/source/source.h"
 #include "vmfs/source/sysfs.h"
 #include "vmfs/repair/table_render.h"
+#include "vmfs/repair/export.h"
 #include "vmfs/repair/undo.h"
 
 #include <errno.h>
@@ -37,6 +38,8 @@ struct restore_control {
 	const char *undo;           /* --undo: restore PATH from this file */
 	const char *from_backup;    /* --from-backup: restore regions from a vmfs-backup file */
 	const char *only;           /* --only table|lvm|fs */
+	const char *export_table;   /* --export-table: save the table's sectors instead of writing them */
+	const char *apply_table;    /* --apply-table: write the sectors of an export to PATH */
 	vmfs_plan_options plan;
 };
 
@@ -44,6 +47,7 @@ struct restore_control {
 struct outcome {
 	bool written;
 	char undo_path[4096];
+	const char *export_path;    /* --export-table: the file saved, else NULL */
 	json_object *errors;        /* errors[] items; NULL without --json */
 };
 
@@ -65,6 +69,7 @@ static void outcome_finish(json_object *doc, struct outcome *out, int status)
 {
 	json_object_object_add(doc, "written", json_object_new_boolean(out->written));
 	json_object_object_add(doc, "undo_file", out->written ? json_object_new_string(out->undo_path) : NULL);
+	json_object_object_add(doc, "export_file", out->export_path ? json_object_new_string(out->export_path) : NULL);
 	cli_doc_finish(doc, out->errors, status);
 	out->errors = NULL;
 }
@@ -90,6 +95,12 @@ static void usage(void)
 	       "      --from-backup FILE put back the regions saved by vmfs-backup (dry run unless --write)\n"
 	       "      --only table|lvm|fs  with --from-backup: only the partition-table areas, the LVM\n"
 	       "                         metadata, or .vh.sf (file-system descriptor)\n"
+	       "      --export-table FILE  save the sectors the table rebuild would write, with their\n"
+	       "                         offsets and the bytes they replace, in FILE; PATH is only\n"
+	       "                         read (evidence: E01, VMDK, a read-only disk)\n"
+	       "      --apply-table FILE show, and with --write apply, the sectors of an export to\n"
+	       "                         PATH, a working copy of the exported source (same size,\n"
+	       "                         and the replaced bytes must be there unless --force)\n"
 	       "  -f, --force            required with --replace; proposes (and with --write writes)\n"
 	       "                         a volume whose metadata is damaged or not validated;\n"
 	       "                         with --undo: restore even if PATH does not look like the\n"
@@ -426,6 +437,215 @@ static int write_plan(const struct restore_control *ctl, const char *path, uint6
 		bytes += render->changes[i].length;
 	plan_verify verify = { plan };
 	return apply_changes(ctl, &a, &verify, render->count, bytes, outcome);
+}
+
+/* --export-table: the rendered table's sectors saved for a working copy;
+ * the source is only read. */
+static int export_plan(const struct restore_control *ctl, const char *path, uint64_t source_size,
+		       const vmfs_plan *plan, const vmfs_table_render *render, struct outcome *outcome)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	if (vmfs_export_save(ctl->export_table, path, source_size, plan->sector_size, render,
+			     "vmfs-restore " VMFS_VERSION, &err) != VMFS_OK) {
+		cli_print_error(prog, &err);
+		outcome_error(outcome, &err, ctl->export_table);
+		fprintf(stderr, "%s: %s: nothing exported\n", prog, ctl->export_table);
+		return EXIT_ERROR;
+	}
+	outcome->export_path = ctl->export_table;
+	if (!ctl->quiet && !ctl->json) {
+		uint64_t bytes = 0;
+		for (size_t i = 0; i < render->count; i++)
+			bytes += render->changes[i].length;
+		char command[9000];
+		const char *words[] = { prog, "--apply-table", ctl->export_table, "COPY", NULL };
+		printf("\nTable export saved (fsynced): %s: %zu area(s), %" PRIu64 " bytes at the offsets above; %s "
+		       "was only read.\nTo apply it to a raw working copy of this source (same size): %s (dry run), "
+		       "then the same with --write.\n",
+		       ctl->export_table, render->count, bytes, path, cli_command_line(command, sizeof(command), words));
+	}
+	return EXIT_OK;
+}
+
+/* Where a sector of a table lies, for the listing of an export. */
+static const char *area_name(uint64_t offset, uint64_t size, uint32_t sector_size)
+{
+	if (offset == 0)
+		return "MBR";
+	if (offset < 64ull * sector_size + 2 * sector_size && offset < size / 2)
+		return "primary GPT";
+	return "backup GPT";
+}
+
+static const char *region_state_name(vmfs_undo_state state)
+{
+	switch (state) {
+	case VMFS_UNDO_HOLDS_OLD: return "ready";
+	case VMFS_UNDO_HOLDS_NEW: return "applied";
+	case VMFS_UNDO_HOLDS_MIX: return "half-applied";
+	default: return "other";
+	}
+}
+
+/* --apply-table FILE PATH: each region of the export against what PATH
+ * holds (the replaced bytes: ready; the table already: applied; neither:
+ * another disk or changed since, refused unless --force); with --write the
+ * regions not yet applied go through the write path (undo file first). */
+static int run_apply_table(const struct restore_control *ctl, const char *path)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	vmfs_undo export = { 0 };
+	vmfs_source *src = NULL;
+	vmfs_undo_state *states = NULL;
+	uint8_t *now = NULL;
+	struct outcome outcome = { .errors = ctl->json ? json_object_new_array() : NULL };
+	int status = EXIT_ERROR;
+	size_t pending = 0, other = 0;
+	json_object *doc = NULL, *changes = ctl->json ? json_object_new_array() : NULL;
+	vmfs_status st = vmfs_export_load(ctl->apply_table, &export, &err);
+	if (st == VMFS_OK)
+		st = vmfs_source_open(path, &src, &err);
+	if (st == VMFS_OK && vmfs_source_size(src) != export.target_size && !ctl->plan.force)
+		st = vmfs_error_set(&err, VMFS_ERR_FORMAT, path, vmfs_source_size(src),
+				    "is %" PRIu64 " bytes, the exported source %" PRIu64 " bytes (\"%s\"): not a copy of it; "
+				    "refusing (--force to override)", vmfs_source_size(src), export.target_size,
+				    export.target_path);
+	if (st == VMFS_OK && (!(states = calloc(export.count ? export.count : 1, sizeof(*states))) ||
+			      !(now = malloc(65536))))
+		st = vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
+	for (size_t i = 0; st == VMFS_OK && i < export.count; i++) {
+		const vmfs_undo_region *r = &export.regions[i];
+		bool is_old = true, is_new = true, is_mix = true;
+		for (uint32_t done = 0; st == VMFS_OK && done < r->length;) {
+			uint32_t n = r->length - done < 65536 ? r->length - done : 65536;
+			if (r->offset + done + n > vmfs_source_size(src)) {
+				st = vmfs_error_set(&err, VMFS_ERR_TRUNCATED, path, r->offset + done,
+						    "ends before the export's area at this offset");
+				break;
+			}
+			st = vmfs_source_read(src, r->offset + done, now, n, &err);
+			for (uint32_t k = 0; st == VMFS_OK && k < n; k++) {
+				uint8_t o = r->old_data[done + k], w = r->new_data[done + k];
+				is_old &= now[k] == o;
+				is_new &= now[k] == w;
+				is_mix &= now[k] == o || now[k] == w;
+			}
+			done += n;
+		}
+		states[i] = is_new ? VMFS_UNDO_HOLDS_NEW : is_old ? VMFS_UNDO_HOLDS_OLD : is_mix ? VMFS_UNDO_HOLDS_MIX
+												 : VMFS_UNDO_HOLDS_OTHER;
+		pending += states[i] != VMFS_UNDO_HOLDS_NEW;
+		other += states[i] == VMFS_UNDO_HOLDS_OTHER;
+	}
+	if (st != VMFS_OK) {
+		cli_print_error(prog, &err);
+		outcome_error(&outcome, &err, err.path[0] ? err.path : path);
+		fprintf(stderr, "%s: %s: nothing written\n", prog, path);
+		goto out;
+	}
+	status = EXIT_OK;
+	if (!ctl->quiet && !ctl->json) {
+		char when[32], safe[600];
+		printf("Table export: %s (%s, %s, %s)\n", ctl->apply_table, export.tool,
+		       fmt_time_s(export.created, when, sizeof(when)), export.description);
+		printf("Exported source: %s (%" PRIu64 " bytes, %" PRIu32 "-byte sectors)\n",
+		       fmt_safe_text(export.target_path, safe, sizeof(safe)), export.target_size, export.sector_size);
+		printf("Target: %s (%" PRIu64 " bytes)\n\n", fmt_safe_text(path, safe, sizeof(safe)), vmfs_source_size(src));
+	}
+	for (size_t i = 0; i < export.count; i++) {
+		const vmfs_undo_region *r = &export.regions[i];
+		const char *area = area_name(r->offset, export.target_size, export.sector_size);
+		if (changes) {
+			json_object *c = json_object_new_object();
+			put(c, "area", json_object_new_string(area));
+			put(c, "offset", json_object_new_uint64(r->offset));
+			put(c, "length", json_object_new_uint64(r->length));
+			put(c, "state", json_object_new_string(region_state_name(states[i])));
+			put(c, "old_hex", hex_json(r->old_data, r->length));
+			put(c, "new_hex", hex_json(r->new_data, r->length));
+			json_object_array_add(changes, c);
+		} else if (!ctl->quiet) {
+			vmfs_byte_change c = { area, r->offset, r->length, r->old_data, r->new_data };
+			print_byte_diff(&c);
+			printf("    target holds: %s\n", states[i] == VMFS_UNDO_HOLDS_OLD ? "the replaced bytes (ready)"
+					       : states[i] == VMFS_UNDO_HOLDS_NEW ? "the table already (applied)"
+					       : states[i] == VMFS_UNDO_HOLDS_MIX ? "part of the table (a write cut short)"
+										   : "other bytes: not the exported source");
+		}
+	}
+	if (other && !ctl->plan.force) {
+		char why[200];
+		snprintf(why, sizeof(why), "%zu area(s) hold bytes that are neither the exported source's nor the table's: "
+			 "not a copy of that source, or changed since; refusing (--force to override)", other);
+		fprintf(stderr, "%s: %s: %s\n", prog, path, why);
+		outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "apply-refused-other-bytes", why);
+		status = EXIT_ERROR;
+	} else if (pending == 0) {
+		if (!ctl->quiet && !ctl->json)
+			printf("\nNothing to write: %s holds the table already.\n", path);
+	} else if (!ctl->write) {
+		if (!ctl->quiet && !ctl->json)
+			printf("\nDry run: nothing has been written; --write applies the %zu area(s) not yet applied (undo "
+			       "file first).\n", pending);
+	} else {
+		vmfs_source_close(src); /* the target is reopened for writing */
+		src = NULL;
+		vmfs_apply a;
+		st = vmfs_apply_open(&a, path, ctl->plan.force ? 0 : export.target_size, export.sector_size,
+				     ctl->plan.force, "vmfs-restore " VMFS_VERSION, "applied table export", &err);
+		uint64_t bytes = 0;
+		for (size_t i = 0; st == VMFS_OK && i < export.count; i++) {
+			const vmfs_undo_region *r = &export.regions[i];
+			if (states[i] == VMFS_UNDO_HOLDS_NEW)
+				continue;
+			/* The bytes seen above must still be there when the undo
+			 * file is made (a forced region: whatever is there). */
+			st = vmfs_apply_add(&a, r->offset,
+					    states[i] == VMFS_UNDO_HOLDS_OLD ? r->old_data : NULL, r->new_data, r->length, &err);
+			bytes += r->length;
+		}
+		if (st != VMFS_OK) {
+			cli_print_error(prog, &err);
+			outcome_error(&outcome, &err, path);
+			fprintf(stderr, "%s: %s: nothing written\n", prog, path);
+			vmfs_apply_close(&a, NULL);
+			status = EXIT_ERROR;
+		} else {
+			status = apply_changes(ctl, &a, NULL, pending, bytes, &outcome);
+		}
+	}
+out:
+	if (ctl->json) {
+		doc = cli_doc_new(prog);
+		put(doc, "operation", json_object_new_string("apply-table"));
+		put(doc, "export_file", json_object_new_string(ctl->apply_table));
+		json_object *source = NULL;
+		if (export.count) {
+			source = json_object_new_object();
+			put(source, "path", json_object_new_string(export.target_path));
+			put(source, "size", json_object_new_uint64(export.target_size));
+			put(source, "sector_size", json_object_new_uint64(export.sector_size));
+			put(source, "made_by", json_object_new_string(export.tool));
+			put(source, "created_unix", json_object_new_uint64(export.created));
+		}
+		put(doc, "exported_source", source);
+		put(doc, "target", json_object_new_string(path));
+		put(doc, "changes", changes);
+		changes = NULL;
+		json_object_object_add(doc, "written", json_object_new_boolean(outcome.written));
+		json_object_object_add(doc, "undo_file", outcome.written ? json_object_new_string(outcome.undo_path) : NULL);
+		cli_doc_finish(doc, outcome.errors, status);
+		outcome.errors = NULL;
+	}
+	json_object_put(changes);
+	json_object_put(outcome.errors);
+	free(now);
+	free(states);
+	vmfs_source_close(src);
+	vmfs_undo_free(&export);
+	return status;
 }
 
 /* Images have no WWID: two LUN images of one size pass the identity check.
@@ -791,32 +1011,39 @@ static int run(const struct restore_control *ctl, const char *path)
 		if (hint)
 			fprintf(stderr, "%s: %s: %s\n", prog, path, hint);
 	}
-	if (ctl->write && status == EXIT_ERROR && !ctl->plan.force) {
+	/* --write and --export-table act on the same plan, under the same
+	 * refusals: what would not be written is not exported either. */
+	const bool acting = ctl->write || ctl->export_table;
+	const char *nothing = ctl->write ? "nothing written" : "nothing exported";
+	if (acting && status == EXIT_ERROR && !ctl->plan.force) {
 		if (cut_short(&plan, vmfs_source_size(src))) {
 			fprintf(stderr, "%s: %s: the image (%" PRIu64 " bytes) ends before a volume does: a copy that stopped "
-				"early; a partition table cannot be written to it: nothing written\n", prog, path,
-				vmfs_source_size(src));
+				"early; a partition table cannot be written to it: %s\n", prog, path,
+				vmfs_source_size(src), nothing);
 			outcome_error_make(&outcome, path, vmfs_source_size(src), "write-refused-truncated",
 					   "the image ends before a volume does: a partition table cannot be written to it");
 		} else {
-			fprintf(stderr, "%s: %s: the volume's metadata is damaged: nothing written (restore it from a "
-				"backup first, or --force)\n", prog, path);
-			outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "write-refused-damaged",
-					   "the volume's metadata is damaged: nothing written (restore it from a backup first, or --force)");
+			char why[160];
+			snprintf(why, sizeof(why), "the volume's metadata is damaged: %s (restore it from a backup first, "
+				 "or --force)", nothing);
+			fprintf(stderr, "%s: %s: %s\n", prog, path, why);
+			outcome_error_make(&outcome, path, VMFS_NO_OFFSET, "write-refused-damaged", why);
 		}
-	} else if (ctl->write && status != EXIT_NOTHING) {
+	} else if (acting && status != EXIT_NOTHING) {
 		if (plan.blocked) {
 			if (plan.why_blocked[0])
-				fprintf(stderr, "%s: %s: %s: nothing written\n", prog, path, plan.why_blocked);
+				fprintf(stderr, "%s: %s: %s: %s\n", prog, path, plan.why_blocked, nothing);
 			for (size_t i = 0; i < plan.count; i++)
 				if (plan.entries[i].state == VMFS_PLAN_CONFLICT) {
-					fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog,
+					fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: %s\n", prog,
 						path, plan.entries[i].device->offset, plan.entries[i].device->offset,
-						plan.entries[i].reason);
+						plan.entries[i].reason, nothing);
 					outcome_error_make(&outcome, path, plan.entries[i].device->offset, "write-blocked-conflict",
 							   plan.entries[i].reason);
 				}
 			status = EXIT_ERROR;
+		} else if (plan.changes && ctl->export_table) {
+			status = export_plan(ctl, path, vmfs_source_size(src), &plan, &render, &outcome);
 		} else if (plan.changes) {
 			uint64_t scanned_size = vmfs_source_size(src);
 			vmfs_source_close(src); /* the target is reopened for writing */
@@ -830,15 +1057,16 @@ static int run(const struct restore_control *ctl, const char *path)
 				if (plan.entries[i].state == VMFS_PLAN_PRESENT)
 					continue;
 				left_out = true;
-				fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: nothing written\n", prog, path,
-					plan.entries[i].device->offset, plan.entries[i].device->offset, plan.entries[i].reason);
+				fprintf(stderr, "%s: %s: offset 0x%" PRIx64 " (%" PRIu64 "): %s: %s\n", prog, path,
+					plan.entries[i].device->offset, plan.entries[i].device->offset, plan.entries[i].reason,
+					nothing);
 				outcome_error_make(&outcome, path, plan.entries[i].device->offset, "write-refused-unfit",
 						   plan.entries[i].reason);
 			}
 			if (left_out)
 				status = EXIT_ERROR;
 			else if (!ctl->quiet && !ctl->json)
-				printf("Nothing to write.\n");
+				printf(ctl->write ? "Nothing to write.\n" : "Nothing to export: the table needs no change.\n");
 		}
 	}
 out:
@@ -862,6 +1090,8 @@ int main(int argc, char **argv)
 		{ "undo", required_argument, NULL, 'U' },
 		{ "from-backup", required_argument, NULL, 'B' },
 		{ "only", required_argument, NULL, 'O' },
+		{ "export-table", required_argument, NULL, 'E' },
+		{ "apply-table", required_argument, NULL, 'A' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "replace", required_argument, NULL, 'r' },
 		{ "sector-size", required_argument, NULL, 'b' },
@@ -885,6 +1115,8 @@ int main(int argc, char **argv)
 		case 'u': ctl.undo_file = optarg; break;
 		case 'U': ctl.undo = optarg; break;
 		case 'B': ctl.from_backup = optarg; break;
+		case 'E': ctl.export_table = optarg; break;
+		case 'A': ctl.apply_table = optarg; break;
 		case 'O':
 			if (strcmp(optarg, "table") && strcmp(optarg, "lvm") && strcmp(optarg, "fs"))
 				return cli_usage_error(prog, "invalid --only (table, lvm or fs)", optarg);
@@ -919,7 +1151,14 @@ int main(int argc, char **argv)
 		return cli_usage_error(prog, "--only needs --from-backup; value", ctl.only);
 	if (ctl.from_backup && ctl.undo)
 		return cli_usage_error(prog, "--from-backup and --undo exclude each other; backup", ctl.from_backup);
+	if (ctl.export_table && (ctl.write || ctl.undo || ctl.from_backup || ctl.apply_table))
+		return cli_usage_error(prog, "--export-table only reads PATH: it excludes --write, --undo, --from-backup "
+				   "and --apply-table; export file", ctl.export_table);
+	if (ctl.apply_table && (ctl.undo || ctl.from_backup || ctl.plan.table || ctl.deep || ctl.plan.replace))
+		return cli_usage_error(prog, "--apply-table writes the exported sectors as they are: it excludes --undo, "
+				   "--from-backup, --table, --deep and --replace; export file", ctl.apply_table);
 	int status = ctl.undo ? cli_run_undo(prog, ctl.undo, argv[optind], ctl.plan.force, ctl.json, ctl.quiet)
+		     : ctl.apply_table ? run_apply_table(&ctl, argv[optind])
 		     : ctl.from_backup ? run_from_backup(&ctl, argv[optind]) : run(&ctl, argv[optind]);
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;

@@ -4,6 +4,8 @@
  * order of the steps. */
 #include "vmfs/repair/apply.h"
 
+#include "vmfs/repair/export.h"
+
 #include "vmfs/core/fileio.h"
 #include "vmfs/source/holders.h"
 #include "vmfs/source/source.h"
@@ -42,7 +44,8 @@ static vmfs_status open_target(const char *path, bool force, int *fd_out, bool *
 				      "is %s (%s), read-only evidence: refusing to write into it. Files need no table "
 				      "to be recovered: the file tools read the volume through it as it is; to repair, "
 				      "write to a raw working copy (e.g. ewfexport, qemu-img convert -O raw, or cat the "
-				      "segments) and run this command on the copy",
+				      "segments) and run this command on the copy; vmfs-restore --export-table FILE saves a "
+				      "table rebuild from the evidence for such a copy",
 				      vmfs_source_kind_description(kind), vmfs_source_kind_name(kind));
 	/* A file behind a loop device or mounted, a disk whose partitions are
 	 * mounted or held, a read-only evidence file: writing under another user
@@ -217,6 +220,13 @@ vmfs_status vmfs_apply_undo_file(const char *undo_path, const char *target_path,
 	vmfs_status st = vmfs_undo_load(undo_path, &undo, err);
 	if (st != VMFS_OK)
 		return st;
+	/* An export holds a table to write, not bytes to put back: "undoing"
+	 * it would write the source's old sectors over the target. */
+	if (vmfs_undo_is_export(&undo)) {
+		vmfs_undo_free(&undo);
+		return vmfs_error_set(err, VMFS_ERR_FORMAT, undo_path, VMFS_UNDO_OFF_DESCRIPTION,
+				      "is a table export, not an undo file: apply it with vmfs-restore --apply-table");
+	}
 	snprintf(report->tool, sizeof(report->tool), "%s", undo.tool);
 	snprintf(report->description, sizeof(report->description), "%s", undo.description);
 	report->regions = undo.count;
