@@ -5,7 +5,7 @@
 #   fuzz/run.sh [HARNESS...]            fuzz each for $FUZZ_SECONDS (default 60)
 #   fuzz/run.sh --regress [HARNESS...]  run each once over fuzz/regress/<name>/*
 #
-# HARNESS is a short name (lvm, fsdesc, ptable, ident, backup, undo, scan);
+# HARNESS is a short name (lvm, fsdesc, ptable, ident, backup, undo, scan, fs);
 # default all. One process per harness, one harness at a time. The corpus
 # grows in $FUZZ_BUILD/corpus/<name> (seeded from $FUZZ_BUILD/seeds/<name> and
 # fuzz/regress/<name>), crash artifacts go to $FUZZ_BUILD/crashes/<name>/,
@@ -19,7 +19,7 @@ fz=${FUZZ_BUILD:-build/fuzz}
 seconds=${FUZZ_SECONDS:-60}
 rss_mb=${FUZZ_RSS_MB:-2048}
 timeout_s=${FUZZ_TIMEOUT:-20}
-all=(lvm fsdesc ptable ident backup undo scan)
+all=(lvm fsdesc ptable ident backup undo scan fs)
 
 regress=0
 if [ "${1:-}" = --regress ]; then
@@ -37,6 +37,7 @@ max_len() {
 	fsdesc) echo 4096 ;;
 	undo) echo 8192 ;;
 	backup) echo 32768 ;;
+	fs) echo 262144 ;; # a file system's metadata: resource headers, FDs, directories
 	*) echo 16384 ;;
 	esac
 }

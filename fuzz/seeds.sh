@@ -20,7 +20,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/vmfs-fuzz-seeds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rm -rf "$seeds"
-mkdir -p "$seeds"/{lvm,fsdesc,ptable,ident,backup,undo,scan}
+mkdir -p "$seeds"/{lvm,fsdesc,ptable,ident,backup,undo,scan,fs}
 
 fixture() { "$mkfixture" "$@" >/dev/null; }
 # patch FILE OFFSET BYTES: write printf-escaped bytes at OFFSET.
@@ -69,6 +69,9 @@ truncate -s $((0x100000 + 0x80)) "$w/v5cut.img"
 for v in v3 v5 v6 v5l v6k v5naa v6u v5many v5ext v5chain v5sdfull v5cut; do
 	chunks --control 1 "$w/$v.img" "$seeds/lvm/$v"
 	chunks "$w/$v.img" "$seeds/scan/$v"
+	# Volumes without files: the file-system harness starts at the
+	# descriptor and the bootstrap, and mutations grow the rest.
+	chunks "$w/$v.img" "$seeds/fs/$v"
 	[ "$(stat -c %s "$w/$v.img")" -gt $((0x1300000)) ] && cut_bytes "$w/$v.img" 0x1300000 512 "$seeds/fsdesc/$v"
 done
 chunks --control 0 "$w/v6.img" "$seeds/lvm/v6-nosize"
