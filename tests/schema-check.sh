@@ -62,6 +62,8 @@ printf '\x00\x00\x00\x00' | dd of=damaged.img bs=1 seek=$((0x200000)) conv=notru
 # vmfs-inspect
 run 0 vmfs-inspect --json "good disk.img"
 run 0 vmfs-inspect --json "wiped disk.img"
+run 0 vmfs-inspect --json --hash "good disk.img"
+run 0 vmfs-inspect --json --hash "good disk.img" "wiped disk.img"
 run 2 vmfs-inspect --json --strict "wiped disk.img"
 run 0 vmfs-inspect --json -o 2048s "good disk.img"
 run 0 vmfs-inspect --json bare.img

@@ -13,10 +13,13 @@
 #include "tests/support/support.h"
 
 #include <criterion/criterion.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define DISK_BYTES (600ull << 20)
 
@@ -569,4 +572,93 @@ Test(containers, file_tools_list_a_corpus_volume_in_containers, .timeout = 600)
 		json_object_put(j);
 		tool_result_free(&r);
 	}
+}
+
+/* sha256sum / md5sum of a file: independent of the code under test. */
+static void digest_of(const char *program, const char *path, char *out, size_t len)
+{
+	const char *argv[] = { program, path, NULL };
+	tool_result r = run_argv(argv);
+	cr_assert_eq(r.status, 0, "%s %s: %s", program, path, r.err);
+	char *space = strchr(r.out, ' ');
+	cr_assert_not_null(space);
+	*space = '\0';
+	snprintf(out, len, "%s", r.out);
+	tool_result_free(&r);
+}
+
+static json_object *inspect_hash(const char *path, int expect)
+{
+	tool_result r = run_tool("vmfs-inspect", "--json", "--hash", path, NULL);
+	cr_assert_eq(r.status, expect, "vmfs-inspect --hash %s: exit %d: %s", path, r.status, r.err);
+	json_object *j = parse_json(r.out);
+	tool_result_free(&r);
+	return j;
+}
+
+/* vmfs-inspect --hash: SHA-256 and MD5 of the disk a source presents equal
+ * sha256sum and md5sum of the raw image, through a sparse raw file (holes
+ * hashed unread), an E01 (whose stored MD5 is checked and matches), a
+ * split set and a VMDK; an E01 whose stored MD5 was changed (its section
+ * checksum made right again, so libewf accepts it) is reported as a
+ * mismatch with exit 2. */
+Test(containers, hash_of_every_source_and_the_e01_stored_md5, .timeout = 300)
+{
+	need_all();
+	char raw[4096], sha[80], md5[40];
+	snprintf(raw, sizeof(raw), "%s", tmp_path("hash.raw"));
+	mkfixture("disk", "--table", "gpt", "--disk-size", "300M", "--vol", "lvm=6,label=hash", raw, NULL);
+	digest_of("/usr/bin/sha256sum", raw, sha, sizeof(sha));
+	digest_of("/usr/bin/md5sum", raw, md5, sizeof(md5));
+	char base[4096], e01[4096], split_prefix[4096], split[4096], vmdk[4096];
+	snprintf(base, sizeof(base), "%s", tmp_path("hash"));
+	cat(e01, sizeof(e01), base, ".E01");
+	cat(split_prefix, sizeof(split_prefix), base, ".");
+	cat(split, sizeof(split), split_prefix, "001");
+	snprintf(vmdk, sizeof(vmdk), "%s", tmp_path("hash.vmdk"));
+	make_e01(raw, base, "1GiB");
+	make_split(raw, split_prefix, "100M");
+	make_vmdk(raw, vmdk, "monolithicSparse");
+
+	const char *sources[] = { raw, e01, split, vmdk };
+	for (size_t i = 0; i < 4; i++) {
+		json_object *j = inspect_hash(sources[i], 0);
+		cr_assert_str_eq(jstr_at(j, "hash.sha256"), sha, "%s", sources[i]);
+		cr_assert_str_eq(jstr_at(j, "hash.md5"), md5, "%s", sources[i]);
+		cr_assert_eq(ju64_at(j, "hash.bytes"), 300ull << 20, "%s", sources[i]);
+		if (i == 0)
+			cr_assert_lt(ju64_at(j, "hash.bytes_read"), 300ull << 20, "the holes of the sparse image were read");
+		if (i == 1) {
+			cr_assert_str_eq(jstr_at(j, "hash.stored.md5"), md5);
+			cr_assert(json_object_get_boolean(jpath(j, "hash.stored.md5_matches")));
+		} else {
+			cr_assert_null(jpath(j, "hash.stored"), "%s has no stored hash", sources[i]);
+		}
+		json_object_put(j);
+	}
+
+	/* The EWF "hash" section: a 76-byte section descriptor whose type is
+	 * "hash", then the MD5 (16 bytes), 16 unused bytes and the Adler-32 of
+	 * those 32 bytes (libewf's documentation of the EWF format). */
+	size_t len = 0;
+	uint8_t *image = read_whole_file(e01, &len);
+	static const char type[16] = "hash";
+	uint8_t *section = memmem(image, len, type, sizeof(type));
+	cr_assert_not_null(section, "no hash section in %s", e01);
+	uint8_t *data = section + 76;
+	cr_assert_leq(data + 36 - image, (ptrdiff_t)len);
+	data[0] ^= 0xff;
+	uint32_t adler = (uint32_t)adler32(adler32(0, NULL, 0), data, 32);
+	for (int k = 0; k < 4; k++)
+		data[32 + k] = (uint8_t)(adler >> (8 * k));
+	char bad_base[4096], bad[4096];
+	snprintf(bad_base, sizeof(bad_base), "%s", tmp_path("hash-bad"));
+	cat(bad, sizeof(bad), bad_base, ".E01");
+	write_whole_file(bad, image, len);
+	free(image);
+	json_object *j = inspect_hash(bad, 2);
+	cr_assert_str_eq(jstr_at(j, "hash.md5"), md5, "the media data itself is intact");
+	cr_assert(!json_object_get_boolean(jpath(j, "hash.stored.md5_matches")));
+	cr_assert_str_eq(jstr_at(j, "errors[0].code"), "stored-hash-mismatch");
+	json_object_put(j);
 }

@@ -11,6 +11,7 @@
 #include "vmfs/backup/backup.h"
 #include "vmfs/discover/discover.h"
 #include "vmfs/format/ident.h"
+#include "vmfs/source/hash.h"
 #include "vmfs/source/source.h"
 
 #include <getopt.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *prog = "vmfs-inspect";
 
@@ -27,6 +29,7 @@ struct inspect_control {
 	bool vml;
 	bool strict;
 	bool heartbeats;
+	bool hash;
 	report_options report;
 	vmfs_disk_options disk;
 };
@@ -56,6 +59,8 @@ static void usage(void)
 	       "  -s, --strict           exit 2 on warnings too (e.g. a volume missing from the table)\n"
 	       "      --heartbeats       read each volume's file system: heartbeat slots in use, and every\n"
 	       "                         held lock with its holder and whether it is live or stale\n"
+	       "      --hash             read the whole source and give its SHA-256 and MD5; for an E01\n"
+	       "                         image also check them against the hashes stored in it\n"
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
@@ -145,6 +150,114 @@ static json_object *disk_json(const struct inspect_control *ctl, vmfs_source *sr
 	json_object_object_add(o, "errors", errors);
 	json_object_object_add(o, "exit_status", json_object_new_int(status));
 	return o;
+}
+
+/* --hash progress on stderr, only when it is a terminal. */
+struct hash_progress {
+	const char *path;
+	int last;
+};
+
+static void show_hash_progress(void *context, uint64_t done, uint64_t total)
+{
+	struct hash_progress *p = context;
+	int percent = total ? (int)(done * 100 / total) : 100;
+	if (percent == p->last)
+		return;
+	p->last = percent;
+	fprintf(stderr, "\r%s: %s: hashing %3d%% (%" PRIu64 " MiB of %" PRIu64 " MiB)%s", prog, p->path, percent,
+		done >> 20, total >> 20, done >= total ? "\n" : "");
+}
+
+static char *hex_of(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	return out;
+}
+
+/* --hash: the whole source streamed once through SHA-256 and MD5 (and SHA-1
+ * when an EWF image holds one), compared with the hashes the container
+ * recorded at acquisition. *doc receives the "hash" object (null when the
+ * source could not be read to its end); errors, the error items. */
+static int hash_source(const struct inspect_control *ctl, vmfs_source *src, const char *path, json_object **doc,
+		       json_object *errors)
+{
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	vmfs_stored_hashes stored;
+	bool has_stored = vmfs_source_stored_hashes(src, &stored);
+	vmfs_hashes h;
+	struct hash_progress progress = { path, -1 };
+	bool tty = !ctl->quiet && isatty(STDERR_FILENO);
+	*doc = NULL;
+	if (vmfs_source_hash(src, has_stored && stored.has_sha1, tty ? show_hash_progress : NULL, &progress, &h, &err) !=
+	    VMFS_OK) {
+		if (tty)
+			fputc('\n', stderr);
+		cli_print_error(prog, &err);
+		fprintf(stderr, "%s: %s: no hash: the source could not be read to its end\n", prog, path);
+		if (errors)
+			json_object_array_add(errors, cli_error_item(&err, path));
+		return EXIT_ERROR;
+	}
+	char sha256[65], md5[33], sha1[41], want[41];
+	hex_of(h.sha256, sizeof(h.sha256), sha256);
+	hex_of(h.md5, sizeof(h.md5), md5);
+	if (h.has_sha1)
+		hex_of(h.sha1, sizeof(h.sha1), sha1);
+	bool md5_ok = !stored.has_md5 || memcmp(stored.md5, h.md5, sizeof(h.md5)) == 0;
+	bool sha1_ok = !stored.has_sha1 || memcmp(stored.sha1, h.sha1, sizeof(h.sha1)) == 0;
+	int status = EXIT_OK;
+	const struct {
+		bool has, ok;
+		const char *name, *now;
+		const uint8_t *bytes;
+		size_t len;
+	} checks[] = { { stored.has_md5, md5_ok, "MD5", md5, stored.md5, sizeof(stored.md5) },
+		       { stored.has_sha1, sha1_ok, "SHA-1", h.has_sha1 ? sha1 : "", stored.sha1, sizeof(stored.sha1) } };
+	for (size_t i = 0; i < 2; i++) {
+		if (!checks[i].has || checks[i].ok)
+			continue;
+		char message[400];
+		snprintf(message, sizeof(message), "the %s of the media data computed now (%s) differs from the %s "
+			 "the image stores (%s): the data changed since acquisition, or the image is damaged",
+			 checks[i].name, checks[i].now, checks[i].name, hex_of(checks[i].bytes, checks[i].len, want));
+		fprintf(stderr, "%s: %s: %s\n", prog, path, message);
+		if (errors)
+			json_object_array_add(errors, cli_error_item_make(path, VMFS_NO_OFFSET, "stored-hash-mismatch", message));
+		status = EXIT_ERROR;
+	}
+	if (ctl->json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "bytes", json_object_new_uint64(h.bytes));
+		json_object_object_add(o, "bytes_read", json_object_new_uint64(h.bytes_read));
+		json_object_object_add(o, "sha256", json_object_new_string(sha256));
+		json_object_object_add(o, "md5", json_object_new_string(md5));
+		json_object_object_add(o, "sha1", h.has_sha1 ? json_object_new_string(sha1) : NULL);
+		json_object *st = NULL;
+		if (has_stored) {
+			st = json_object_new_object();
+			json_object_object_add(st, "md5", stored.has_md5 ? json_object_new_string(hex_of(stored.md5, 16, want)) : NULL);
+			json_object_object_add(st, "md5_matches", stored.has_md5 ? json_object_new_boolean(md5_ok) : NULL);
+			json_object_object_add(st, "sha1", stored.has_sha1 ? json_object_new_string(hex_of(stored.sha1, 20, want)) : NULL);
+			json_object_object_add(st, "sha1_matches", stored.has_sha1 ? json_object_new_boolean(sha1_ok) : NULL);
+		}
+		json_object_object_add(o, "stored", st);
+		*doc = o;
+	} else if (!ctl->quiet) {
+		printf("\nHashes of the whole source (%" PRIu64 " bytes as the source presents them, %" PRIu64 " read, the rest "
+		       "holes):\n  SHA-256  %s\n  MD5      %s\n", h.bytes, h.bytes_read, sha256, md5);
+		if (h.has_sha1)
+			printf("  SHA-1    %s\n", sha1);
+		if (stored.has_md5)
+			printf("  stored in the image: MD5 %s: %s\n", hex_of(stored.md5, 16, want), md5_ok ? "matches" : "DIFFERS");
+		if (stored.has_sha1)
+			printf("  stored in the image: SHA-1 %s: %s\n", hex_of(stored.sha1, 20, want), sha1_ok ? "matches" : "DIFFERS");
+		if (!has_stored && vmfs_source_kind_of(src) == VMFS_SOURCE_EWF)
+			printf("  the image stores no hash to compare with\n");
+	}
+	return status;
 }
 
 /* The logical volumes assembled across every source given (format
@@ -378,14 +491,27 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 	for (size_t i = 0; have && i < n; i++) {
 		const vmfs_disk *disk = &d.disks[i];
 		int s = disk_status(ctl, disk);
-		status = s > status ? s : status;
-		if (reports) {
-			json_object_array_add(reports, disk_json(ctl, sources[i], names[i], disk, s));
-		} else if (!ctl->quiet) {
+		if (!reports && !ctl->quiet) {
 			if (i > 0)
 				putchar('\n');
 			report_text(stdout, sources[i], disk, &ctl->report);
 		}
+		json_object *hash = NULL, *hash_errors = reports ? json_object_new_array() : NULL;
+		if (ctl->hash) {
+			int hs = hash_source(ctl, sources[i], names[i], &hash, hash_errors);
+			s = hs > s ? hs : s;
+		}
+		status = s > status ? s : status;
+		if (reports) {
+			json_object *report = disk_json(ctl, sources[i], names[i], disk, s);
+			json_object *errs = json_object_object_get(report, "errors");
+			for (size_t k = 0; k < json_object_array_length(hash_errors); k++)
+				json_object_array_add(errs, json_object_get(json_object_array_get_idx(hash_errors, k)));
+			if (ctl->hash)
+				json_object_object_add(report, "hash", hash);
+			json_object_array_add(reports, report);
+		}
+		json_object_put(hash_errors);
 		cli_print_error_findings(prog, names[i], &disk->findings);
 		for (size_t k = 0; k < disk->num_devices; k++)
 			cli_print_error_findings(prog, names[i], &disk->devices[k]->findings);
@@ -439,7 +565,7 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VML = 1000, OPT_HEARTBEATS };
+	enum { OPT_VML = 1000, OPT_HEARTBEATS, OPT_HASH };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "offset", required_argument, NULL, 'o' },
@@ -451,6 +577,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 's' },
 		{ "heartbeats", no_argument, NULL, OPT_HEARTBEATS },
+		{ "hash", no_argument, NULL, OPT_HASH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -469,6 +596,7 @@ int main(int argc, char **argv)
 		case 's': ctl.strict = true; break;
 		case OPT_VML: ctl.vml = true; break;
 		case OPT_HEARTBEATS: ctl.heartbeats = true; break;
+		case OPT_HASH: ctl.hash = true; break;
 		case 'o': offset = optarg; break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.disk.sector_size))

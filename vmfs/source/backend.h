@@ -23,6 +23,9 @@ typedef struct vmfs_source_backend {
 	bool (*next_data)(void *impl, uint64_t size, uint64_t from, uint64_t *start, uint64_t *end);
 	/* posix_fadvise on the bytes behind [offset, offset + len); may be NULL. */
 	void (*advise)(void *impl, uint64_t offset, uint64_t len, int advice);
+	/* The hashes the container recorded when it was made; may be NULL
+	 * (none recorded). */
+	bool (*stored_hashes)(void *impl, vmfs_stored_hashes *out);
 	void (*close)(void *impl);
 } vmfs_source_backend;
 

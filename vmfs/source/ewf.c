@@ -76,10 +76,24 @@ static void ewf_close(void *impl)
 	free(img);
 }
 
+/* libewf returns 1 when the image holds the hash, 0 when it does not. */
+static bool ewf_stored_hashes(void *impl, vmfs_stored_hashes *out)
+{
+	ewf_image *img = impl;
+	libewf_error_t *e = NULL;
+	out->has_md5 = libewf_handle_get_md5_hash(img->handle, out->md5, sizeof(out->md5), &e) == 1;
+	libewf_error_free(&e);
+	e = NULL;
+	out->has_sha1 = libewf_handle_get_sha1_hash(img->handle, out->sha1, sizeof(out->sha1), &e) == 1;
+	libewf_error_free(&e);
+	return out->has_md5 || out->has_sha1;
+}
+
 static const vmfs_source_backend ewf_backend = {
 	.read = ewf_read,
 	.next_data = NULL, /* chunks hold compressed runs of zeros, not holes: one extent */
 	.advise = NULL,
+	.stored_hashes = ewf_stored_hashes,
 	.close = ewf_close,
 };
 

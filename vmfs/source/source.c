@@ -390,6 +390,14 @@ vmfs_status vmfs_source_read(vmfs_source *src, uint64_t offset, void *buf, size_
 	return VMFS_OK;
 }
 
+bool vmfs_source_stored_hashes(vmfs_source *src, vmfs_stored_hashes *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!src->ops || !src->ops->stored_hashes)
+		return false;
+	return src->ops->stored_hashes(src->impl, out);
+}
+
 bool vmfs_source_next_data(vmfs_source *src, uint64_t from, uint64_t *start, uint64_t *end)
 {
 	uint64_t size = src->size;

@@ -57,6 +57,18 @@ vmfs_status vmfs_source_container_kind(const char *path, vmfs_source_kind *kind,
 bool vmfs_source_kind_is_container(vmfs_source_kind kind);
 /* "an EWF (E01) evidence image", for messages. */
 const char *vmfs_source_kind_description(vmfs_source_kind kind);
+/* The hashes of the whole disk an evidence container recorded when it was
+ * acquired (EWF: the MD5 and SHA-1 of its hash section, written by the
+ * acquiring tool), to be compared with hashes computed now. */
+typedef struct vmfs_stored_hashes {
+	bool has_md5, has_sha1;
+	uint8_t md5[16];
+	uint8_t sha1[20];
+} vmfs_stored_hashes;
+/* False (and *out cleared) when the source records none: raw files, block
+ * devices, split raw sets and VMDK never do. */
+bool vmfs_source_stored_hashes(vmfs_source *src, vmfs_stored_hashes *out);
+
 /* The next [*start, *end) at or after from that may hold data: holes of a
  * sparse raw file (SEEK_DATA/SEEK_HOLE) and of split segments are skipped;
  * an EWF or VMDK disk is one extent. False when only a hole remains. */
