@@ -109,7 +109,8 @@ static char *replace_all(const char *s, const char *from, const char *to)
 /* Keys whose values must differ between a container and its raw image. */
 static void drop_keys(json_object *o)
 {
-	static const char *const keys[] = { "type", "kind", "candidates", "bytes_read", "data_bytes", "output", "sha256" };
+	static const char *const keys[] = { "type", "kind", "candidates", "bytes_read", "data_bytes", "output", "sha256",
+					    "expose" };
 	if (json_object_is_type(o, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(o); i++)
 			drop_keys(json_object_array_get_idx(o, i));
@@ -587,6 +588,42 @@ static void digest_of(const char *program, const char *path, char *out, size_t l
 	tool_result_free(&r);
 }
 
+/* Runs the expose command of a raw image where loop devices can be made
+ * (root, /dev/loop-control): the loop device must be read-only, hold the
+ * volume's LVM header (blkid) and be exactly the volume's size. */
+static void expose_on_a_loop_device(const char *command, const char *device_uuid, uint64_t total_bytes)
+{
+	if (geteuid() != 0 || access("/dev/loop-control", W_OK) != 0) {
+		cr_log_info("no loop devices here (not root, or no /dev/loop-control): the expose command was not run");
+		return;
+	}
+	const char *sh[] = { "/bin/sh", "-c", command, NULL };
+	tool_result r = run_argv(sh);
+	if (r.status != 0) {
+		cr_log_info("losetup failed here (%s): the expose command was not run", r.err);
+		tool_result_free(&r);
+		return;
+	}
+	char loop[64];
+	snprintf(loop, sizeof(loop), "%.*s", (int)strcspn(r.out, "\n"), r.out);
+	tool_result_free(&r);
+	char uuid[64];
+	bool found = blkid_value(loop, 0, "UUID_SUB", uuid, sizeof(uuid));
+	const char *size_argv[] = { "/sbin/blockdev", "--getsize64", loop, NULL };
+	tool_result size = run_argv(size_argv);
+	const char *ro_argv[] = { "/sbin/blockdev", "--getro", loop, NULL };
+	tool_result ro = run_argv(ro_argv);
+	const char *detach[] = { "/sbin/losetup", "-d", loop, NULL };
+	tool_result d = run_argv(detach);
+	tool_result_free(&d);
+	cr_assert(found, "blkid finds no VMFS on %s", loop);
+	cr_assert_str_eq(uuid, device_uuid, "%s", loop);
+	cr_assert_eq(strtoull(size.out, NULL, 10), total_bytes, "%s: %s", loop, size.out);
+	cr_assert_eq(atoi(ro.out), 1, "%s is not read-only", loop);
+	tool_result_free(&size);
+	tool_result_free(&ro);
+}
+
 static json_object *inspect_hash(const char *path, int expect)
 {
 	tool_result r = run_tool("vmfs-inspect", "--json", "--hash", path, NULL);
@@ -628,6 +665,21 @@ Test(containers, hash_of_every_source_and_the_e01_stored_md5, .timeout = 300)
 		cr_assert_eq(ju64_at(j, "hash.bytes"), 300ull << 20, "%s", sources[i]);
 		if (i == 0)
 			cr_assert_lt(ju64_at(j, "hash.bytes_read"), 300ull << 20, "the holes of the sparse image were read");
+		/* The read-only command that exposes the volume to other tools. */
+		static const char *const expose[] = { "losetup --read-only --find --show --offset 1048576 --sizelimit ",
+						       "ewfmount ", NULL, "qemu-nbd --read-only --connect /dev/nbd0 " };
+		json_object *cmd = jpath(j, "volumes[0].expose.command");
+		if (expose[i]) {
+			cr_assert_not_null(cmd, "%s: no expose command", sources[i]);
+			cr_assert_not_null(strstr(json_object_get_string(cmd), expose[i]), "%s: %s", sources[i],
+					   json_object_get_string(cmd));
+		} else {
+			cr_assert_null(cmd, "%s: a split set has no loop device", sources[i]);
+			cr_assert_not_null(strstr(jstr_at(j, "volumes[0].expose.note"), "split raw set"));
+		}
+		if (i == 0)
+			expose_on_a_loop_device(json_object_get_string(cmd), jstr_at(j, "volumes[0].lvm.device_uuid"),
+						ju64_at(j, "volumes[0].lvm.total_bytes"));
 		if (i == 1) {
 			cr_assert_str_eq(jstr_at(j, "hash.stored.md5"), md5);
 			cr_assert(json_object_get_boolean(jpath(j, "hash.stored.md5_matches")));

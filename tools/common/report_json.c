@@ -332,6 +332,12 @@ json_object *report_json(vmfs_source *src, const vmfs_disk *disk)
 		put(o, "state_reason", jstr(f->reason));
 		put(o, "state_partition", f->number ? ju64(f->number) : NULL);
 		put(o, "state_other_partition", f->other ? ju64(f->other) : NULL);
+		char command[16384], note[256];
+		bool has = report_expose_command(src, disk->devices[i], command, sizeof(command), note, sizeof(note));
+		json_object *expose = json_object_new_object();
+		put(expose, "command", has ? jstr(command) : NULL);
+		put(expose, "note", note[0] ? jstr(note) : NULL);
+		put(o, "expose", expose);
 		json_object_array_add(volumes, o);
 	}
 	put(root, "volumes", volumes);

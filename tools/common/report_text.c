@@ -246,6 +246,13 @@ void report_text(FILE *out, vmfs_source *src, const vmfs_disk *disk, const repor
 				dev->offset / t->sector_size);
 		fprintf(out, "  State: %s%s%s\n", vmfs_found_state_name(disk->found[i].state), disk->found[i].reason[0] ? ": " : "",
 			fmt_safe_text(disk->found[i].reason, safe, sizeof(safe)));
+		static char command[16384], command_safe[4 * sizeof(command)];
+		char note[256];
+		if (report_expose_command(src, dev, command, sizeof(command), note, sizeof(note)))
+			fprintf(out, "  Read-only block device of it for other tools: %s\n",
+				fmt_safe_text(command, command_safe, sizeof(command_safe)));
+		else
+			fprintf(out, "  Read-only block device of it for other tools: none (%s)\n", note);
 		if (dev->has_lvm)
 			print_lvm(out, dev, options);
 		if (dev->has_fs)
