@@ -7,6 +7,7 @@
 #include "vmfs/fs/fs.h"
 #include "vmfs/fs/heartbeat.h"
 #include "tools/common/format.h"
+#include "tools/common/lock.h"
 #include "tools/common/report.h"
 #include "vmfs/backup/backup.h"
 #include "vmfs/discover/discover.h"
@@ -330,28 +331,20 @@ static int lock_entry(void *ctx, const char *path, const vmfs_dirent *ent, vmfs_
 	const vmfs_fd *fd = vmfs_file_fd(file);
 	if (!vmfs_lock_record_held(&fd->lock))
 		return 0;
-	vmfs_lock_status ls;
-	vmfs_error err;
-	vmfs_error_clear(&err);
-	bool known = vmfs_fs_lock_status(w->fs, &fd->lock, &ls, &err) == VMFS_OK;
+	lock_view view;
+	lock_view_of(w->fs, fd, &view);
 	w->held++;
-	w->stale += known && ls.state == VMFS_LOCK_STALE;
-	char uuid[VMFS_UUID_TEXT_LEN + 1], mac[24], safe[1200];
-	uint8_t mac_bytes[6];
-	vmfs_uuid_mac(&fd->lock.owner, mac_bytes);
-	json_object *o = json_object_new_object();
+	w->stale += view.known && view.status.state == VMFS_LOCK_STALE;
+	json_object *o = lock_json(fd, &view);
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "fd_address", json_object_new_uint64(vmfs_file_address(file)));
-	json_object_object_add(o, "state", known ? json_object_new_string(vmfs_lock_state_name(ls.state)) : NULL);
-	json_object_object_add(o, "reason", known ? json_object_new_string(ls.reason) : json_object_new_string(err.reason));
-	json_object_object_add(o, "mode", json_object_new_uint64(fd->lock.mode));
-	cli_json_put_uuid(o, "owner", &fd->lock.owner, true);
 	json_object_array_add(w->locks, o);
-	if (w->text)
-		printf("  lock on %s (FD 0x%08" PRIx32 "): %s, mode %" PRIu32 ", host %s (MAC %s)%s%s\n",
-		       fmt_safe_text(path, safe, sizeof(safe)), vmfs_file_address(file),
-		       known ? vmfs_lock_state_name(ls.state) : "unknown", fd->lock.mode, vmfs_uuid_format(&fd->lock.owner, uuid),
-		       fmt_mac(mac_bytes, mac, sizeof(mac)), known ? ": " : "", known ? ls.reason : "");
+	if (w->text) {
+		char safe[1200], held[180];
+		printf("  lock on %s (FD 0x%08" PRIx32 "): %s%s%s\n", fmt_safe_text(path, safe, sizeof(safe)),
+		       vmfs_file_address(file), lock_text(fd, &view, held, sizeof(held)), view.known ? ": " : "",
+		       view.known ? view.status.reason : "");
+	}
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
 #include "tools/common/fsopen.h"
+#include "tools/common/lock.h"
 #include "vmfs/fs/dir.h"
 #include "vmfs/fs/fd.h"
 #include "vmfs/fs/file.h"
@@ -92,42 +93,6 @@ static void add_error(struct listing *l, const vmfs_error *err, const char *path
 	l->failures++;
 }
 
-static json_object *lock_json(struct listing *l, const vmfs_fd *fd)
-{
-	if (!vmfs_lock_record_held(&fd->lock))
-		return NULL;
-	json_object *o = json_object_new_object();
-	vmfs_lock_status status;
-	vmfs_error err;
-	vmfs_error_clear(&err);
-	bool known = vmfs_fs_lock_status(l->fs, &fd->lock, &status, &err) == VMFS_OK;
-	json_object_object_add(o, "state", known ? json_object_new_string(vmfs_lock_state_name(status.state)) : NULL);
-	json_object_object_add(o, "reason", known && status.reason[0] ? json_object_new_string(status.reason) : NULL);
-	json_object_object_add(o, "mode", json_object_new_uint64(fd->lock.mode));
-	cli_json_put_uuid(o, "owner", &fd->lock.owner, true);
-	json_object_object_add(o, "heartbeat_address", json_object_new_uint64(fd->lock.hb_addr));
-	json_object_object_add(o, "heartbeat_generation", json_object_new_uint64(fd->lock.hb_gen));
-	json_object_object_add(o, "heartbeat_slot", known && status.has_slot ? json_object_new_uint64(status.slot.index) : NULL);
-	return o;
-}
-
-static void lock_text(struct listing *l, const vmfs_fd *fd, char *out, size_t len)
-{
-	out[0] = 0;
-	if (!vmfs_lock_record_held(&fd->lock))
-		return;
-	vmfs_lock_status status;
-	vmfs_error err;
-	vmfs_error_clear(&err);
-	char uuid[VMFS_UUID_TEXT_LEN + 1], mac[24];
-	uint8_t mac_bytes[6];
-	vmfs_uuid_mac(&fd->lock.owner, mac_bytes);
-	bool known = vmfs_fs_lock_status(l->fs, &fd->lock, &status, &err) == VMFS_OK;
-	snprintf(out, len, "  [lock %s, mode %" PRIu32 ", host %s (MAC %s)]",
-		 known ? vmfs_lock_state_name(status.state) : "unknown", fd->lock.mode,
-		 vmfs_uuid_format(&fd->lock.owner, uuid), fmt_mac(mac_bytes, mac, sizeof(mac)));
-}
-
 /* Body format 3 (The Sleuth Kit): MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime.
  * The inode is the FD address in decimal: mactime takes digits there and
  * drops a line whose inode is written in hex. A '|' or a control character in a name is written as \xNN so that every
@@ -180,7 +145,9 @@ static void show(struct listing *l, const char *path, const char *name, vmfs_fil
 		json_object_object_add(o, "blocks", json_object_new_uint64(fd->num_blocks));
 		const char *zla = vmfs_zla_name(fd->zla);
 		json_object_object_add(o, "zla", zla ? json_object_new_string(zla) : NULL);
-		json_object_object_add(o, "lock", lock_json(l, fd));
+		lock_view view;
+		lock_view_of(l->fs, fd, &view);
+		json_object_object_add(o, "lock", view.held ? lock_json(fd, &view) : NULL);
 		json_object_array_add(l->entries, o);
 		return;
 	}
@@ -190,10 +157,13 @@ static void show(struct listing *l, const char *path, const char *name, vmfs_fil
 		printf("%s\n", shown);
 		return;
 	}
-	char mode[11], when[48], lock[200];
+	char mode[11], when[48], lock[200] = "", held[180];
 	mode_string(vmfs_fd_st_mode(fd), mode);
 	iso_time(fd->mtime, when, sizeof(when));
-	lock_text(l, fd, lock, sizeof(lock));
+	lock_view view;
+	lock_view_of(l->fs, fd, &view);
+	if (view.held)
+		snprintf(lock, sizeof(lock), "  [lock %s]", lock_text(fd, &view, held, sizeof(held)));
 	printf("%s %3" PRIu32 " %5" PRIu32 " %5" PRIu32 " %14" PRIu64 " %s 0x%08" PRIx32 " %-7s %s%s\n", mode, fd->link_count,
 	       fd->uid, fd->gid, fd->length, when, address, type_word(fd), shown, lock);
 }
