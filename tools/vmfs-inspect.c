@@ -529,7 +529,7 @@ static void skip_item(const struct inspect_control *ctl, json_object *skipped, c
 	json_object_object_add(o, "reason", json_object_new_string(reason));
 	json_object_array_add(skipped, o);
 	if (!ctl->json && !ctl->quiet)
-		printf("skipped %s: %s\n", d->node[0] ? d->node : d->name, reason);
+		printf("skipped %s: %s\n", d->name, reason);
 }
 
 /* --all: every block device of the host; those that open and hold no VMFS
