@@ -73,6 +73,11 @@ expect "4096 512" vmfs-resignature --sector-size ""
 expect "$work/images/disk.img $work/images/dump.bkp $work/images/sub" vmfs-restore --undo "$work/images/"
 expect "$work/images/dump.bkp" vmfs-restore --from-backup "$work/images/du"
 expect "$work/images/sub" vmfs-backup --dir "$work/images/"
+# Live hosts: the roots of another tree are directories; --all is a flag.
+expect "$work/images/sub" vmfs-inspect --sysfs-root "$work/images/"
+expect "$work/images/sub" vmfs-backup --dev-root "$work/images/"
+expect "--all" vmfs-inspect --al
+expect "--all" vmfs-backup --al
 # Numbers, identifiers and free text: nothing to offer.
 expect "" vmfs-resignature --lun ""
 expect "" vmfs-resignature --label ""

@@ -73,8 +73,35 @@ run 2 vmfs-inspect --json garbage.img
 run 2 vmfs-inspect --json damaged.img
 run 2 vmfs-inspect --json "good disk.img" "no such file.img"
 run 0 vmfs-inspect --json "good disk.img" other.img
-run 0 vmfs-inspect --json --vml vml.0200030000600144f07ed404000000496ff8cd0003434f4d535441:1 naa.600144f07ed404000000496ff8cd0003
 run 2 vmfs-inspect --json --vml vml.zz
+
+# Live hosts: a tree laid out like /sys and /dev (block/NAME, dev/block/MAJ:MIN,
+# device/ named H:C:T:L with INQUIRY attributes and a binary VPD page 0x83)
+# whose nodes link to images: sdb holds VMFS with its LUN renumbered 3 -> 5,
+# sdd a disk without VMFS and no VPD page.
+"$mk" disk --table gpt --disk-size 1G --vol "lvm=6,start=2048,label=lun,naa=600144f07ed404000000496ff8cd0003,lun=3,vendor=SUN,model=COMSTAR,revision=1.0" lun.img >/dev/null || exit 1
+fake_disk() { # NAME MAJ:MIN H:C:T:L IMAGE [VPD page as printf escapes]
+	local dir="host/sys/devices/pci0/host0/$3"
+	mkdir -p "$dir/block/$1" host/sys/block host/sys/dev/block host/dev/disk/by-id
+	echo "$2" > "$dir/block/$1/dev"
+	echo $(($(stat -c %s "$4") / 512)) > "$dir/block/$1/size"
+	ln -s "../../../$3" "$dir/block/$1/device"
+	printf 'SUN     \n' > "$dir/vendor"; printf 'COMSTAR         \n' > "$dir/model"; printf '1.0 \n' > "$dir/rev"
+	echo 0 > "$dir/type"; echo 6 > "$dir/scsi_level"; echo running > "$dir/state"
+	[ -z "${5:-}" ] || printf "$5" > "$dir/vpd_pg83"
+	ln -s "../devices/pci0/host0/$3/block/$1" "host/sys/block/$1"
+	ln -s "../../devices/pci0/host0/$3/block/$1" "host/sys/dev/block/$2"
+	ln -s "$PWD/$4" "host/dev/$1"
+}
+fake_disk sdb 8:16 2:0:0:5 lun.img '\x00\x83\x00\x14\x01\x03\x00\x10\x60\x01\x44\xf0\x7e\xd4\x04\x00\x00\x00\x49\x6f\xf8\xcd\x00\x03'
+fake_disk sdd 8:48 2:0:1:0 empty.img
+roots=(--sysfs-root "$PWD/host/sys" --dev-root "$PWD/host/dev")
+run 0 vmfs-inspect --json "${roots[@]}" --all
+run 0 vmfs-inspect --json "${roots[@]}" naa.600144f07ed404000000496ff8cd0003
+run 2 vmfs-inspect --json "${roots[@]}" naa.600144f07ed404000000496ff8cd0009
+run 0 vmfs-inspect --json "${roots[@]}" --vml vml.0200030000600144f07ed404000000496ff8cd0003434f4d535441
+run 1 vmfs-inspect --json "${roots[@]}" --vml vml.0200030000600144f07ed404000000496ff8cd0003434f4d535441:1 naa.600144f07ed404000000496ff8cd0004
+run 3 vmfs-inspect --json --all "good disk.img"
 run 3 vmfs-inspect --json --bogus "good disk.img"
 run 3 vmfs-inspect -jq --offset 12Q "good disk.img"
 run 3 vmfs-inspect --json
@@ -119,6 +146,10 @@ if [ "$with_backup" = 1 ]; then
 	run 2 vmfs-backup --json --verify garbage.img
 	run 2 vmfs-backup --json --output x.vmfsbak "no such file.img"
 	run 3 vmfs-backup --json --bogus
+	mkdir -p host-backups
+	run 0 vmfs-backup --json "${roots[@]}" --all --dir host-backups --keep 2
+	run 0 vmfs-backup --json "${roots[@]}" --all --dir host-backups --keep 2 --if-changed
+	run 3 vmfs-backup --json --all -O x.vmfsbak
 else
 	"$bin/vmfs-backup" --output "good disk.vmfsbak" "good disk.img" >/dev/null 2>&1 ||
 		{ echo "schema-check: vmfs-backup failed" >&2; exit 1; }

@@ -41,10 +41,20 @@ Test(cli, usage_errors_exit_3)
 
 Test(cli, vml_decoding_json)
 {
-	tool_result r = run_tool("vmfs-inspect", "--vml", "--json",
+	/* A host without block devices: both names decode, neither names a
+	 * local device (exit 1; tests/test_live.c resolves them). */
+	const char *sys = tmp_path("sys");
+	char block[4200];
+	snprintf(block, sizeof(block), "%s/block", sys);
+	cr_assert_eq(mkdir(sys, 0700), 0);
+	cr_assert_eq(mkdir(block, 0700), 0);
+	tool_result r = run_tool("vmfs-inspect", "--vml", "--json", "--sysfs-root", sys, "--dev-root", tmp_path("dev"),
 				 "vml.0200030000600144f07ed404000000496ff8cd0003434f4d535441:1", "vmhba32:1:3:1", NULL);
-	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(r.status, 1, "%s", r.err);
 	json_object *doc = parse_json(r.out);
+	cr_assert_eq(json_object_array_length(jpath(doc, "identifiers[0].devices")), 0);
+	cr_assert_not_null(strstr(jstr_at(doc, "identifiers[0].not_found"), "naa.600144f07ed404000000496ff8cd0003"));
+	cr_assert_not_null(strstr(jstr_at(doc, "identifiers[1].not_found"), "adapter path"));
 	cr_assert_str_eq(jstr_at(doc, "identifiers[0].kind"), "vml");
 	cr_assert_eq(ju64_at(doc, "identifiers[0].lun"), 3);
 	cr_assert_eq(ju64_at(doc, "identifiers[0].partition"), 1);

@@ -4,6 +4,7 @@
  * Sources are opened O_RDONLY. */
 #include "tools/common/cli.h"
 #include "tools/common/format.h"
+#include "tools/common/live.h"
 #include "vmfs/backup/backup.h"
 #include "vmfs/backup/backup_select.h"
 #include "vmfs/backup/backup_set.h"
@@ -27,7 +28,8 @@
 static const char *prog = "vmfs-backup";
 
 struct backup_control {
-	bool json, quiet, verify, if_changed;
+	bool json, quiet, verify, if_changed, all;
+	live_roots roots;
 	const char *output;     /* -O FILE (one source) */
 	const char *dir;        /* --dir DIR (one file per source) */
 	unsigned sector_size;   /* --sector-size, 0 = detect */
@@ -45,6 +47,7 @@ static void usage(void)
 	printf("Usage:\n"
 	       "  %s [options] PATH -O FILE\n"
 	       "  %s [options] PATH... --dir DIR [--keep N] [--if-changed]\n"
+	       "  %s --all --dir DIR [--keep N] [--if-changed]\n"
 	       "  %s --verify FILE...\n"
 	       "\n"
 	       "Save the partition-table areas (MBR, primary and backup GPT), and for every VMFS\n"
@@ -52,6 +55,9 @@ static void usage(void)
 	       "extended metadata and .vh.sf, with the identity of the\n"
 	       "source, in a compressed file with CRC32 and SHA-256 per region and for the file.\n"
 	       "Sources are opened read-only. A source without a VMFS volume is not backed up.\n"
+	       "PATH may be an ESXi device name (naa., eui., t10., vml., :N for a partition): the\n"
+	       "local device presenting it is read. --all --dir DIR --keep N is the cron job that\n"
+	       "backs up every VMFS LUN of the host before LUN changes.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -O, --output FILE      the backup file (never overwritten)\n"
@@ -63,17 +69,21 @@ static void usage(void)
 	       "                         by this tool from that source; each removal is said)\n"
 	       "      --if-changed       with --dir: write no file when the metadata equals the\n"
 	       "                         newest backup of the source in DIR (says so, exit 0)\n"
+	       "  -a, --all              every block device of this host (sysfs); those without VMFS\n"
+	       "                         are skipped and listed (needs --dir)\n"
 	       "      --verify           check the integrity of each backup FILE given\n"
 	       "  -b, --sector-size N    logical sector size of an image: 512 or 4096 (default: detect)\n"
 	       "  -j, --json             one JSON document on stdout\n"
 	       "  -q, --quiet            diagnostics and exit status only\n"
+	       LIVE_ROOTS_HELP
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
-	       "Exit status: 0 success; 1 a source holds no VMFS volume (the others are backed up);\n"
+	       "Exit status: 0 success; 1 a source holds no VMFS volume (the others are backed up;\n"
+	       "--all: no device holds one);\n"
 	       "2 error (a source unreadable, a file not written or removed, a backup that does not\n"
 	       "verify); 3 bad usage. Several sources: the worst. See vmfs-backup(1).\n",
-	       prog, prog, prog);
+	       prog, prog, prog, prog);
 }
 
 /* A short JSON summary of the volumes, for the backup's manifest field. */
@@ -335,12 +345,24 @@ static int backup_one(const struct backup_control *ctl, struct run *run, const c
 		have_disk = true;
 	const vmfs_disk *disk_p = have_disk ? &d.disks[0] : NULL;
 	vmfs_identity id;
-	if (st == VMFS_OK && (st = vmfs_identity_read(path, NULL, &id, &err)) == VMFS_OK) {
+	if (st == VMFS_OK && (st = vmfs_identity_read(path, ctl->roots.sysfs, &id, &err)) == VMFS_OK) {
+		/* An image file standing for a disk of an examined tree: that
+		 * disk's SCSI identity, as the block device would have. */
+		char name[VMFS_LUN_NAME_MAX], dir[VMFS_LUN_PATH_MAX + 80];
+		unsigned part;
+		if (!id.block && vmfs_lun_of_path(ctl->roots.sysfs, ctl->roots.dev, path, name, sizeof(name), &part) &&
+		    (size_t)snprintf(dir, sizeof(dir), "%s/block/%s", ctl->roots.sysfs, name) < sizeof(dir))
+			vmfs_identity_read_sysfs(dir, &id);
 		/* A container's identity is the disk it holds, not its file. */
 		if (vmfs_source_kind_is_container(vmfs_source_kind_of(src)))
 			id.size = vmfs_source_size(src);
 		put_identity(item, &id, disk_p->table.sector_size);
 		put_volumes(item, disk_p);
+	}
+	if (st == VMFS_OK && disk_p->num_devices == 0 && ctl->all) {
+		/* --all: a device without VMFS is skipped, not an error. */
+		status = EXIT_NOTHING;
+		goto out;
 	}
 	if (st == VMFS_OK && disk_p->num_devices == 0) {
 		/* Nothing to bring back: no file (a table-only backup would
@@ -476,7 +498,7 @@ static int verify(const struct backup_control *ctl, struct run *run, const char 
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERIFY = 1000, OPT_KEEP, OPT_IF_CHANGED };
+	enum { OPT_VERIFY = 1000, OPT_KEEP, OPT_IF_CHANGED, OPT_SYSFS_ROOT, OPT_DEV_ROOT };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'O' },
 		{ "dir", required_argument, NULL, 'D' },
@@ -484,17 +506,20 @@ int main(int argc, char **argv)
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "if-changed", no_argument, NULL, OPT_IF_CHANGED },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "all", no_argument, NULL, 'a' },
+		{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
+		{ "dev-root", required_argument, NULL, OPT_DEV_ROOT },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct backup_control ctl = { 0 };
+	struct backup_control ctl = { .roots = { VMFS_SYSFS_ROOT, VMFS_DEV_ROOT } };
 	const char *keep = NULL;
 	int c;
-	cli_init(argc, argv, "jqhV");
-	while ((c = getopt_long(argc, argv, "O:D:b:jqhV", longopts, NULL)) != -1) {
+	cli_init(argc, argv, "jqahV");
+	while ((c = getopt_long(argc, argv, "O:D:b:jqahV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.sector_size))
@@ -505,6 +530,9 @@ int main(int argc, char **argv)
 		case OPT_KEEP: keep = optarg; break;
 		case OPT_IF_CHANGED: ctl.if_changed = true; break;
 		case OPT_VERIFY: ctl.verify = true; break;
+		case 'a': ctl.all = true; break;
+		case OPT_SYSFS_ROOT: ctl.roots.sysfs = optarg; break;
+		case OPT_DEV_ROOT: ctl.roots.dev = optarg; break;
 		case 'j': ctl.json = true; break;
 		case 'q': ctl.quiet = true; break;
 		default:
@@ -518,7 +546,12 @@ int main(int argc, char **argv)
 		if (errno || !end || *end || keep[0] < '1' || keep[0] > '9' || ctl.keep > 100000)
 			return cli_usage_error(prog, "--keep takes a number of backups from 1 to 100000, not", keep);
 	}
-	if (optind >= argc)
+	if (ctl.all && (ctl.verify || ctl.output || optind < argc))
+		return cli_usage_error(prog, "--all backs up every block device into --dir; it takes no PATH, -O or --verify",
+				       optind < argc ? argv[optind] : ctl.verify ? "--verify" : "-O");
+	if (ctl.all && !ctl.dir)
+		return cli_usage_error(prog, "--all needs --dir DIR (one file per device)", "--all");
+	if (optind >= argc && !ctl.all)
 		return cli_usage_error(prog, "missing operand", ctl.verify ? "FILE" : "PATH");
 	if (ctl.verify && (ctl.output || ctl.dir || keep || ctl.if_changed))
 		return cli_usage_error(prog, "--verify takes only backup files, not", ctl.output ? "-O" : ctl.dir ? "--dir" : keep ? "--keep" : "--if-changed");
@@ -532,17 +565,69 @@ int main(int argc, char **argv)
 	struct run run = { .errors = json_object_new_array(), .written = false };
 	json_object *sources = json_object_new_array(), *verified = json_object_new_array();
 	int status = EXIT_OK;
-	for (int i = optind; i < argc; i++) {
-		int s;
-		if (ctl.verify) {
-			s = verify(&ctl, &run, argv[i], verified);
-		} else {
-			json_object *item = source_item(argv[i]);
-			json_object_array_add(sources, item);
-			s = backup_one(&ctl, &run, argv[i], item);
+	json_object *skipped = ctl.all ? json_object_new_array() : NULL;
+	live_device *devices = NULL;
+	size_t num_devices = 0, backed_up = 0;
+	if (ctl.all) {
+		vmfs_error err;
+		vmfs_error_clear(&err);
+		if (live_all_devices(&ctl.roots, &devices, &num_devices, &err) != VMFS_OK) {
+			report_error(&run, &err, ctl.roots.sysfs);
+			status = EXIT_ERROR;
 		}
+	}
+	size_t operands = ctl.all ? num_devices : (size_t)(argc - optind);
+	for (size_t i = 0; i < operands; i++) {
+		int s;
+		const char *arg = ctl.all ? devices[i].node : argv[optind + (int)i];
+		if (ctl.verify) {
+			s = verify(&ctl, &run, arg, verified);
+			status = s > status ? s : status;
+			continue;
+		}
+		if (ctl.all && devices[i].skip) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "device", json_object_new_string(devices[i].name));
+			json_object_object_add(o, "node", text_or_null(devices[i].node));
+			json_object_object_add(o, "reason", json_object_new_string(devices[i].skip_reason));
+			json_object_array_add(skipped, o);
+			if (!ctl.json && !ctl.quiet)
+				printf("skipped %s: %s\n", devices[i].name, devices[i].skip_reason);
+			continue;
+		}
+		char path[VMFS_LUN_PATH_MAX];
+		vmfs_error err;
+		vmfs_error_clear(&err);
+		json_object *item = source_item(arg);
+		json_object_array_add(sources, item);
+		if (live_operand(prog, &ctl.roots, arg, path, sizeof(path), &err) != VMFS_OK) {
+			report_error(&run, &err, arg);
+			fprintf(stderr, "%s: %s: no backup written\n", prog, arg);
+			s = EXIT_ERROR;
+		} else {
+			s = backup_one(&ctl, &run, path, item);
+		}
+		if (ctl.all && s == EXIT_NOTHING) {
+			/* --all: not a VMFS device; listed, not counted. */
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "device", json_object_new_string(devices[i].name));
+			json_object_object_add(o, "node", text_or_null(devices[i].node));
+			json_object_object_add(o, "reason", json_object_new_string("no VMFS volume"));
+			json_object_array_add(skipped, o);
+			json_object_array_del_idx(sources, json_object_array_length(sources) - 1, 1);
+			if (!ctl.json && !ctl.quiet)
+				printf("skipped %s: no VMFS volume\n", devices[i].name);
+			continue;
+		}
+		backed_up += s == EXIT_OK;
 		status = s > status ? s : status;
 	}
+	if (ctl.all && status == EXIT_OK && backed_up == 0) {
+		fprintf(stderr, "%s: no block device of this host holds VMFS (%zu examined): nothing backed up\n", prog,
+			num_devices);
+		status = EXIT_NOTHING;
+	}
+	free(devices);
 	if (ctl.json) {
 		json_object *doc = json_object_new_object();
 		json_object_object_add(doc, "tool", json_object_new_string(prog));
@@ -552,12 +637,15 @@ int main(int argc, char **argv)
 		json_object_object_add(doc, "written", json_object_new_boolean(run.written));
 		json_object_object_add(doc, "sources", sources);
 		json_object_object_add(doc, "verified", verified);
+		if (skipped)
+			json_object_object_add(doc, "skipped", json_object_get(skipped));
 		cli_print_json(doc);
 	} else {
 		json_object_put(sources);
 		json_object_put(verified);
 	}
 	json_object_put(run.errors);
+	json_object_put(skipped);
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;
 	return status;

@@ -8,11 +8,13 @@
 #include "vmfs/fs/heartbeat.h"
 #include "tools/common/format.h"
 #include "tools/common/lock.h"
+#include "tools/common/live.h"
 #include "tools/common/report.h"
 #include "vmfs/backup/backup.h"
 #include "vmfs/discover/discover.h"
 #include "vmfs/format/ident.h"
 #include "vmfs/source/hash.h"
+#include "vmfs/source/resolve.h"
 #include "vmfs/source/source.h"
 
 #include <getopt.h>
@@ -31,6 +33,8 @@ struct inspect_control {
 	bool strict;
 	bool heartbeats;
 	bool hash;
+	bool all;
+	live_roots roots;
 	report_options report;
 	vmfs_disk_options disk;
 };
@@ -39,11 +43,16 @@ static void usage(void)
 {
 	printf("Usage:\n"
 	       "  %s [options] PATH...\n"
+	       "  %s --all [options]\n"
 	       "  %s --vml ID...\n"
 	       "\n"
 	       "Decode the partition table and every VMFS volume (LVM device header, volume,\n"
 	       "device-name and PE tables, file-system descriptor) of a disk, partition or image.\n"
-	       "Sources are opened read-only and never written.\n"
+	       "Sources are opened read-only and never written. For a block device, what its LUN\n"
+	       "presents (sysfs: SCSI address, INQUIRY, VPD page 0x83) is compared with the LUN\n"
+	       "identity its LVM headers record: a volume ESXi would see as a snapshot is said,\n"
+	       "with the re-point command. PATH may be an ESXi device name (naa., eui., t10., vml.,\n"
+	       "with :N for partition N): the local device presenting it is read.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -j, --json             one JSON document on stdout\n"
@@ -53,8 +62,11 @@ static void usage(void)
 	       "  -b, --sector-size N    logical sector size of an image: 512 or 4096 (default: detect)\n"
 	       "  -d, --deep             look for lost volumes at every sector, not only the probe's starts\n"
 	       "  -x, --hex              annotated hex dump of every header field\n"
+	       "  -a, --all              every block device of this host (sysfs); those without VMFS\n"
+	       "                         are listed as skipped\n"
 	       "      --vml              decode the arguments as device identifiers (vml., vmhba,\n"
-	       "                         naa., eui., t10., mpx.) instead of reading images\n"
+	       "                         naa., eui., t10., mpx.) and say which local device each\n"
+	       "                         names (exit 1 when one names none)\n"
 	       "  -p, --max-pe N         PE entries shown per device in text (default 16)\n"
 	       "  -q, --quiet            no report, only diagnostics and the exit status\n"
 	       "  -s, --strict           exit 2 on warnings too (e.g. a volume missing from the table)\n"
@@ -62,13 +74,15 @@ static void usage(void)
 	       "                         held lock with its holder and whether it is live or stale\n"
 	       "      --hash             read the whole source and give its SHA-256 and MD5; for an E01\n"
 	       "                         image also check them against the hashes stored in it\n"
+	       LIVE_ROOTS_HELP
 	       "  -h, --help             this help\n"
 	       "  -V, --version          version\n"
 	       "\n"
-	       "Exit status: 0 VMFS found and consistent; 1 a partition table but no VMFS;\n"
+	       "Exit status: 0 VMFS found and consistent; 1 a partition table but no VMFS (--all: no\n"
+	       "device holds VMFS; --vml: a name that names no local device);\n"
 	       "2 error (unreadable, nothing recognisable, or error findings; with --strict\n"
 	       "warnings too); 3 bad usage. --json: one document, schema in\n"
-	       "share/vmfs/vmfs-tools.schema.json. See vmfs-inspect(1).\n", prog, prog);
+	       "share/vmfs/vmfs-tools.schema.json. See vmfs-inspect(1).\n", prog, prog, prog);
 }
 
 static int inspect_ident(const struct inspect_control *ctl, const char *text, json_object *list, json_object *errors)
@@ -87,11 +101,63 @@ static int inspect_ident(const struct inspect_control *ctl, const char *text, js
 		}
 		return EXIT_ERROR;
 	}
-	if (list)
-		json_object_array_add(list, report_json_ident(text, &id));
-	else if (!ctl->quiet)
+	/* Which local device the name refers to. */
+	vmfs_resolution *r = calloc(1, sizeof(*r));
+	if (!r) {
+		vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, text, VMFS_NO_OFFSET, "out of memory");
+		cli_print_error(prog, &err);
+		return EXIT_ERROR;
+	}
+	vmfs_error rerr;
+	vmfs_error_clear(&rerr);
+	vmfs_status rs = vmfs_resolve_ident(ctl->roots.sysfs, ctl->roots.dev, &id, r, &rerr);
+	int status = EXIT_OK;
+	const char *why = NULL;
+	if (rs == VMFS_ERR_UNSUPPORTED) {
+		why = rerr.reason;
+		status = EXIT_NOTHING;
+	} else if (rs != VMFS_OK) {
+		cli_print_error(prog, &rerr);
+		if (errors)
+			json_object_array_add(errors, cli_error_item(&rerr, text));
+		status = EXIT_ERROR;
+		why = rerr.reason;
+	} else if (r->count == 0) {
+		why = r->problem;
+		status = EXIT_NOTHING;
+	}
+	if (list) {
+		json_object *o = report_json_ident(text, &id);
+		json_object *devices = json_object_new_array();
+		for (size_t i = 0; status == EXIT_OK && i < r->count; i++) {
+			json_object *d = json_object_new_object();
+			json_object_object_add(d, "node", json_object_new_string(r->items[i].node));
+			json_object_object_add(d, "device", json_object_new_string(r->items[i].disk));
+			json_object_object_add(d, "lun", r->items[i].has_hctl ? json_object_new_uint64(r->items[i].lun) : NULL);
+			json_object_object_add(d, "matched_by", json_object_new_string(r->items[i].how));
+			json_object_array_add(devices, d);
+		}
+		json_object_object_add(o, "devices", devices);
+		json_object_object_add(o, "not_found", why ? json_object_new_string(why) : NULL);
+		json_object_array_add(list, o);
+	} else if (!ctl->quiet) {
 		report_text_ident(stdout, text, &id);
-	return EXIT_OK;
+		char safe[1400];
+		for (size_t i = 0; status == EXIT_OK && i < r->count; i++) {
+			printf("  local device:     %s (%s", fmt_safe_text(r->items[i].node, safe, sizeof(safe)), r->items[i].how);
+			if (r->items[i].has_hctl)
+				printf(", presented as LUN %" PRIu64, r->items[i].lun);
+			if (r->items[i].has_hctl && id.kind == VMFS_IDENT_VML && r->items[i].lun != id.lun)
+				printf("; the name says LUN %u", id.lun);
+			printf(")\n");
+		}
+		if (why)
+			printf("  local device:     none: %s\n", fmt_safe_text(why, safe, sizeof(safe)));
+	}
+	if (why && status == EXIT_NOTHING)
+		fprintf(stderr, "%s: %s: no local device: %s\n", prog, text, why);
+	free(r);
+	return status;
 }
 
 /* The document of a source that could not be read: the envelope with its
@@ -439,20 +505,25 @@ static int heartbeats_report(const struct inspect_control *ctl, const vmfs_disco
 
 /* Inspects every path together: one discovery over all the sources that
  * open (the members of a spanned volume are assembled across them). */
-static int inspect_paths(const struct inspect_control *ctl, char *const *paths, size_t count)
+static int inspect_paths(const struct inspect_control *ctl, char *const *paths, size_t count, json_object *skipped)
 {
 	vmfs_source *sources[VMFS_DISCOVER_MAX_SOURCES] = { NULL };
 	const char *names[VMFS_DISCOVER_MAX_SOURCES];
+	static char resolved[VMFS_DISCOVER_MAX_SOURCES][VMFS_LUN_PATH_MAX];
 	json_object *reports = ctl->json ? json_object_new_array() : NULL;
-	size_t n = 0;
+	size_t n = 0, snapshots = 0;
 	int status = EXIT_OK;
 	for (size_t i = 0; i < count; i++) {
 		vmfs_error err;
 		vmfs_error_clear(&err);
 		vmfs_source *src = NULL;
+		/* An ESXi device name stands for the local device presenting it. */
+		char *path = resolved[n < VMFS_DISCOVER_MAX_SOURCES ? n : VMFS_DISCOVER_MAX_SOURCES - 1];
+		vmfs_status st = live_operand(prog, &ctl->roots, paths[i], path, VMFS_LUN_PATH_MAX, &err);
 		/* A vmfs-backup file reads like the source it was taken from. */
-		vmfs_status st = vmfs_backup_is_backup_file(paths[i]) ? vmfs_backup_open_source(paths[i], &src, &err)
-								       : vmfs_source_open(paths[i], &src, &err);
+		if (st == VMFS_OK)
+			st = vmfs_backup_is_backup_file(path) ? vmfs_backup_open_source(path, &src, &err)
+							      : vmfs_source_open(path, &src, &err);
 		if (st == VMFS_OK && n >= VMFS_DISCOVER_MAX_SOURCES) {
 			vmfs_source_close(src);
 			st = vmfs_error_set(&err, VMFS_ERR_INVALID_ARG, paths[i], VMFS_NO_OFFSET,
@@ -467,7 +538,7 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 		}
 		if (ctl->disk.sector_size)
 			vmfs_source_set_sector_size(src, ctl->disk.sector_size);
-		names[n] = paths[i];
+		names[n] = path;
 		sources[n++] = src;
 	}
 	vmfs_discovery d;
@@ -484,10 +555,15 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 	for (size_t i = 0; have && i < n; i++) {
 		const vmfs_disk *disk = &d.disks[i];
 		int s = disk_status(ctl, disk);
+		/* Every report says what the LUN presents (counted once). */
+		json_object *lun = reports ? live_lun_json(&ctl->roots, names[i], disk, &snapshots) : NULL;
 		if (!reports && !ctl->quiet) {
 			if (i > 0)
 				putchar('\n');
 			report_text(stdout, sources[i], disk, &ctl->report);
+			live_lun_text(stdout, &ctl->roots, names[i], disk, &snapshots);
+		} else if (!reports) {
+			json_object_put(live_lun_json(&ctl->roots, names[i], disk, &snapshots));
 		}
 		json_object *hash = NULL, *hash_errors = reports ? json_object_new_array() : NULL;
 		if (ctl->hash) {
@@ -500,6 +576,7 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 			json_object *errs = json_object_object_get(report, "errors");
 			for (size_t k = 0; k < json_object_array_length(hash_errors); k++)
 				json_object_array_add(errs, json_object_get(json_object_array_get_idx(hash_errors, k)));
+			json_object_object_add(report, "lun_identity", lun);
 			if (ctl->hash)
 				json_object_object_add(report, "hash", hash);
 			json_object_array_add(reports, report);
@@ -517,6 +594,12 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 	}
 	if (have && !reports && !ctl->quiet && d.num_volumes)
 		volumes_text(&d);
+	if (snapshots) {
+		fprintf(stderr, "%s: %zu VMFS device(s) that ESXi would see as a snapshot (see the re-point command)%s\n",
+			prog, snapshots, ctl->strict ? " and --strict" : "");
+		if (ctl->strict)
+			status = EXIT_ERROR;
+	}
 	json_object *heartbeats = NULL;
 	if (have && ctl->heartbeats) {
 		heartbeats = json_object_new_array();
@@ -525,7 +608,7 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 	}
 	if (reports) {
 		json_object *volumes = have ? volumes_json(&d) : json_object_new_array();
-		if (count == 1) {
+		if (count == 1 && !skipped) {
 			json_object *only = json_object_get(json_object_array_get_idx(reports, 0));
 			json_object_put(reports);
 			json_object_object_add(only, "logical_volumes", volumes);
@@ -545,6 +628,8 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 			json_object_object_add(doc, "logical_volumes", volumes);
 			if (heartbeats)
 				json_object_object_add(doc, "heartbeats", json_object_get(heartbeats));
+			if (skipped)
+				json_object_object_add(doc, "skipped", json_object_get(skipped));
 			cli_doc_finish(doc, all_errors, status);
 		}
 	}
@@ -556,9 +641,93 @@ static int inspect_paths(const struct inspect_control *ctl, char *const *paths, 
 	return status;
 }
 
+static void skip_item(const struct inspect_control *ctl, json_object *skipped, const live_device *d, const char *reason)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "device", json_object_new_string(d->name));
+	json_object_object_add(o, "node", d->node[0] ? json_object_new_string(d->node) : NULL);
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	json_object_array_add(skipped, o);
+	if (!ctl->json && !ctl->quiet)
+		printf("skipped %s: %s\n", d->name, reason);
+}
+
+/* --all: every block device of the host; those that open and hold no VMFS
+ * are skipped (said), the others inspected together as PATHs would be. A
+ * device that cannot be read is reported by inspect_paths like any PATH. */
+static int inspect_all(const struct inspect_control *ctl)
+{
+	live_device *list = NULL;
+	size_t count = 0;
+	vmfs_error err;
+	vmfs_error_clear(&err);
+	if (live_all_devices(&ctl->roots, &list, &count, &err) != VMFS_OK) {
+		cli_print_error(prog, &err);
+		if (ctl->json)
+			cli_print_json(cli_error_json(prog, &err));
+		return EXIT_ERROR;
+	}
+	json_object *skipped = json_object_new_array();
+	char **with = calloc(count + 1, sizeof(*with));
+	size_t n = 0;
+	for (size_t i = 0; with && i < count; i++) {
+		const live_device *d = &list[i];
+		if (d->skip) {
+			skip_item(ctl, skipped, d, d->skip_reason);
+			continue;
+		}
+		vmfs_source *src = NULL;
+		vmfs_discovery disc;
+		vmfs_disk_options options = ctl->disk;
+		vmfs_error_clear(&err);
+		if (vmfs_source_open(d->node, &src, &err) != VMFS_OK || vmfs_discover(&src, 1, &options, &disc, &err) != VMFS_OK) {
+			vmfs_source_close(src);
+			with[n++] = list[i].node; /* inspect_paths reports the error */
+			continue;
+		}
+		const vmfs_disk *disk = &disc.disks[0];
+		if (disk->num_devices == 0) {
+			char reason[200];
+			snprintf(reason, sizeof(reason), "no VMFS (partition table: %s, %zu partition(s))", disk->table.label,
+				 disk->table.count);
+			skip_item(ctl, skipped, d, reason);
+		} else if (n >= VMFS_DISCOVER_MAX_SOURCES) {
+			skip_item(ctl, skipped, d, "holds VMFS, but one run examines at most 32 devices: name it as a PATH");
+		} else {
+			with[n++] = list[i].node;
+		}
+		vmfs_discovery_free(&disc);
+		vmfs_source_close(src);
+	}
+	int status;
+	if (!with) {
+		vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, ctl->roots.sysfs, VMFS_NO_OFFSET, "out of memory");
+		cli_print_error(prog, &err);
+		status = EXIT_ERROR;
+	} else if (n == 0) {
+		fprintf(stderr, "%s: no block device of this host holds VMFS (%zu examined)\n", prog, count);
+		status = EXIT_NOTHING;
+		if (ctl->json) {
+			json_object *doc = cli_doc_new(prog);
+			json_object_object_add(doc, "reports", json_object_new_array());
+			json_object_object_add(doc, "logical_volumes", json_object_new_array());
+			json_object_object_add(doc, "skipped", json_object_get(skipped));
+			cli_doc_finish(doc, NULL, status);
+		}
+	} else {
+		if (!ctl->json && !ctl->quiet && json_object_array_length(skipped))
+			putchar('\n');
+		status = inspect_paths(ctl, with, n, skipped);
+	}
+	json_object_put(skipped);
+	free(with);
+	free(list);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_VML = 1000, OPT_HEARTBEATS, OPT_HASH };
+	enum { OPT_VML = 1000, OPT_HEARTBEATS, OPT_HASH, OPT_SYSFS_ROOT, OPT_DEV_ROOT };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "offset", required_argument, NULL, 'o' },
@@ -571,16 +740,19 @@ int main(int argc, char **argv)
 		{ "strict", no_argument, NULL, 's' },
 		{ "heartbeats", no_argument, NULL, OPT_HEARTBEATS },
 		{ "hash", no_argument, NULL, OPT_HASH },
+		{ "all", no_argument, NULL, 'a' },
+		{ "sysfs-root", required_argument, NULL, OPT_SYSFS_ROOT },
+		{ "dev-root", required_argument, NULL, OPT_DEV_ROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct inspect_control ctl = { .report = { .max_pe = 16 } };
+	struct inspect_control ctl = { .report = { .max_pe = 16 }, .roots = { VMFS_SYSFS_ROOT, VMFS_DEV_ROOT } };
 	uint64_t value;
 	const char *offset = NULL;
 	int c;
-	cli_init(argc, argv, "jdxqshV");
-	while ((c = getopt_long(argc, argv, "jo:b:dxp:qshV", longopts, NULL)) != -1) {
+	cli_init(argc, argv, "jdxqsahV");
+	while ((c = getopt_long(argc, argv, "jo:b:dxp:qsahV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': ctl.json = true; break;
 		case 'x': ctl.report.hex = true; break;
@@ -590,6 +762,9 @@ int main(int argc, char **argv)
 		case OPT_VML: ctl.vml = true; break;
 		case OPT_HEARTBEATS: ctl.heartbeats = true; break;
 		case OPT_HASH: ctl.hash = true; break;
+		case 'a': ctl.all = true; break;
+		case OPT_SYSFS_ROOT: ctl.roots.sysfs = optarg; break;
+		case OPT_DEV_ROOT: ctl.roots.dev = optarg; break;
 		case 'o': offset = optarg; break;
 		case 'b':
 			if (!parse_sector_size(optarg, &ctl.disk.sector_size))
@@ -608,6 +783,15 @@ int main(int argc, char **argv)
 	if (offset && !parse_offset(offset, ctl.disk.sector_size, &ctl.disk.offset))
 		return cli_usage_error(prog, "invalid offset", offset);
 	ctl.disk.has_offset = offset != NULL;
+	if (ctl.all && (ctl.vml || offset || optind < argc))
+		return cli_usage_error(prog, "--all reads every block device; it takes no PATH, --vml or --offset",
+				       optind < argc ? argv[optind] : ctl.vml ? "--vml" : "--offset");
+	if (ctl.all) {
+		int s = inspect_all(&ctl);
+		if (!cli_close_stdout(prog))
+			return EXIT_ERROR;
+		return s;
+	}
 	if (optind >= argc)
 		return cli_usage_error(prog, "missing operand", ctl.vml ? "ID" : "PATH");
 
@@ -630,7 +814,7 @@ int main(int argc, char **argv)
 			json_object_put(errors);
 		}
 	} else {
-		status = inspect_paths(&ctl, argv + optind, (size_t)count);
+		status = inspect_paths(&ctl, argv + optind, (size_t)count, NULL);
 	}
 	if (!cli_close_stdout(prog))
 		return EXIT_ERROR;
