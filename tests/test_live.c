@@ -795,3 +795,34 @@ Test(live_cli, loop_device)
 	json_object_put(doc);
 	tool_result_free(&t);
 }
+
+/* Every tool takes an ESXi device name where it takes a disk: one that
+ * names no device of this host is said as such (not as a missing file),
+ * exit 2, whatever the tool. (The test host presents no LUN with this
+ * NAA id; a resolved name is covered by name_with_partition_as_path.) */
+Test(live_cli, every_tool_says_a_name_names_no_device)
+{
+	const char *name = "naa.600144f07ed404000000496ff8cd0bad";
+	const struct {
+		const char *tool;
+		const char *args[4];
+	} cases[] = {
+		{ "vmfs-ls", { name, NULL } },
+		{ "vmfs-extract", { "--stdout", name, "/x", NULL } },
+		{ "vmfs-restore", { name, NULL } },
+		{ "vmfs-diff", { name, name, NULL } },
+		{ "vmfs-resignature", { "--new-identity", name, NULL } },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[8] = { NULL };
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", getenv("VMFS_TEST_BIN"), cases[i].tool);
+		argv[0] = path;
+		for (size_t k = 0; cases[i].args[k]; k++)
+			argv[k + 1] = cases[i].args[k];
+		tool_result r = run_argv(argv);
+		cr_assert_eq(r.status, 2, "%s: exit %d\n%s", cases[i].tool, r.status, r.err);
+		cr_assert_not_null(strstr(r.err, "names no device of this host"), "%s: %s", cases[i].tool, r.err);
+		tool_result_free(&r);
+	}
+}

@@ -2,6 +2,7 @@
  * vmfs-backup files), with what the differences mean for ESXi. Both sides
  * are opened O_RDONLY; the comparison itself is vmfs/compare/diff.h. */
 #include "tools/common/cli.h"
+#include "tools/common/live.h"
 #include "tools/common/format.h"
 #include "vmfs/backup/backup.h"
 #include "vmfs/compare/diff.h"
@@ -418,6 +419,7 @@ int main(int argc, char **argv)
 	if (argc - optind > 2)
 		return cli_usage_error(prog, "extra operand", argv[optind + 2]);
 
+	live_resolve_operands(prog, argv, optind, optind + 2); /* ESXi device names */
 	struct side sides[2];
 	memset(sides, 0, sizeof(sides));
 	sides[0].path = argv[optind];

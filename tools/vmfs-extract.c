@@ -2,6 +2,7 @@
  * system, read-only, sparse where the file has holes, with the SHA-256 of
  * each file; never overwrites. */
 #include "tools/common/cli.h"
+#include "tools/common/live.h"
 #include "tools/common/format.h"
 #include "tools/common/fsopen.h"
 #include "vmfs/fs/dir.h"
@@ -370,6 +371,7 @@ int main(int argc, char **argv)
 	if (!ctl.to_stdout && (stat(ctl.dir, &st_dir) != 0 || !S_ISDIR(st_dir.st_mode)))
 		return cli_usage_error(prog, "the output folder does not exist", ctl.dir);
 
+	live_resolve_operands(prog, argv, optind, optind + 1); /* an ESXi device name */
 	const char *source = argv[optind];
 	struct run r = { .ctl = &ctl, .files = json_object_new_array(), .skipped = json_object_new_array(),
 			 .errors = json_object_new_array(), .buf = malloc(CHUNK),

@@ -2,6 +2,7 @@
  * partition or volume image (its table may be gone: the volume is found by
  * the discovery layer), with every FD field and the owner of each lock. */
 #include "tools/common/cli.h"
+#include "tools/common/live.h"
 #include "tools/common/format.h"
 #include "tools/common/fsopen.h"
 #include "tools/common/lock.h"
@@ -266,6 +267,7 @@ int main(int argc, char **argv)
 	if (path[0] != '/')
 		return cli_usage_error(prog, "PATH must be absolute inside the volume", path);
 
+	live_resolve_operands(prog, argv, optind, optind + 1); /* an ESXi device name */
 	const char *source = argv[optind];
 
 	struct listing l = { .ctl = &ctl, .errors = json_object_new_array() };

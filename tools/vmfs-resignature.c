@@ -3,6 +3,7 @@
  * presents now. Dry run by default: the plan (every field, offset, old and
  * new value) is printed; --write applies it through an undo file. */
 #include "tools/common/cli.h"
+#include "tools/common/live.h"
 #include "tools/common/format.h"
 #include "vmfs/repair/apply.h"
 #include "vmfs/backup/backup.h"
@@ -593,6 +594,7 @@ int main(int argc, char **argv)
 	ctl.disk.has_offset = offset != NULL;
 	if (optind >= argc)
 		return cli_usage_error(prog, "missing operand", "PATH");
+	live_resolve_operands(prog, argv, optind, argc); /* ESXi device names */
 	size_t count = (size_t)(argc - optind);
 	int status;
 	if (ctl.undo) {

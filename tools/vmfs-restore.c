@@ -2,6 +2,7 @@
  * partition table that would bring them back, byte for byte. Dry run: the
  * source is opened O_RDONLY and never written. */
 #include "tools/common/cli.h"
+#include "tools/common/live.h"
 #include "tools/common/format.h"
 #include "vmfs/repair/apply.h"
 #include "vmfs/backup/backup.h"
@@ -1157,6 +1158,7 @@ int main(int argc, char **argv)
 	if (ctl.apply_table && (ctl.undo || ctl.from_backup || ctl.plan.table || ctl.deep || ctl.plan.replace))
 		return cli_usage_error(prog, "--apply-table writes the exported sectors as they are: it excludes --undo, "
 				   "--from-backup, --table, --deep and --replace; export file", ctl.apply_table);
+	live_resolve_operands(prog, argv, optind, optind + 1); /* an ESXi device name */
 	int status = ctl.undo ? cli_run_undo(prog, ctl.undo, argv[optind], ctl.plan.force, ctl.json, ctl.quiet)
 		     : ctl.apply_table ? run_apply_table(&ctl, argv[optind])
 		     : ctl.from_backup ? run_from_backup(&ctl, argv[optind]) : run(&ctl, argv[optind]);

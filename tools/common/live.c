@@ -53,6 +53,26 @@ vmfs_status live_operand(const char *prog, const live_roots *roots, const char *
 	return status;
 }
 
+void live_resolve_operands(const char *prog, char **argv, int from, int to)
+{
+	static const live_roots host = { VMFS_SYSFS_ROOT, VMFS_DEV_ROOT };
+	for (int i = from; i < to; i++) {
+		char node[VMFS_LUN_PATH_MAX];
+		vmfs_error err;
+		vmfs_error_clear(&err);
+		if (live_operand(prog, &host, argv[i], node, sizeof(node), &err) != VMFS_OK) {
+			cli_print_error(prog, &err);
+			continue;
+		}
+		if (strcmp(node, argv[i]) == 0)
+			continue;
+		/* Kept for the life of the process, as argv is. */
+		char *copy = strdup(node);
+		if (copy)
+			argv[i] = copy;
+	}
+}
+
 vmfs_status live_all_devices(const live_roots *roots, live_device **list, size_t *count, vmfs_error *err)
 {
 	*list = NULL;

@@ -38,6 +38,12 @@ typedef struct live_roots {
 vmfs_status live_operand(const char *prog, const live_roots *roots, const char *arg, char *out, size_t len,
 			 vmfs_error *err);
 
+/* The operands argv[from..to) of a tool without --sysfs-root: each ESXi
+ * device name replaced by the local node presenting it (/sys and /dev).
+ * A name that names no device is said on stderr and left as it is, so that
+ * the tool's own open reports it (in its JSON document too). */
+void live_resolve_operands(const char *prog, char **argv, int from, int to);
+
 /* One block device of --all. */
 typedef struct live_device {
 	char name[VMFS_LUN_NAME_MAX];
