@@ -559,6 +559,28 @@ static void hostile(unsigned lvm)
 	r = run_tool("vmfs-extract", "--stdout", img, "/huge.vmdk", NULL);
 	expect_error(&r, text, " at file offset 0x0 has type %s; a data block must be", lvm == 6 ? "PB2" : "PB");
 	free(m.f);
+
+	/* A directory that lies about its size: VMFS6 numEntries 5 more than
+	 * the blocks hold (5.2 step 3), VMFS5 a length that is not a whole
+	 * number of entries (5.1), named at the FD's length field. */
+	build(lvm, 10, "count-lie", img, man, &m);
+	const mfile *big = mf(&m, "/big");
+	if (lvm == 6) {
+		r = run_tool("vmfs-ls", "-R", img, NULL);
+		expect_error(&r, text, "/big: offset 0x");
+		r = run_tool("vmfs-ls", "-R", img, NULL);
+		expect_error(&r, text, "directory FD 0x%08" PRIx32 ", content offset 0x4: 12 entries found, numEntries says 17",
+			     big->fd);
+	} else {
+		r = run_tool("vmfs-ls", "-R", img, NULL);
+		expect_error(&r, text, "/big: offset 0x%" PRIx64 " ", m.lv0 + big->fd_lv + meta_off(&m) + 0x14);
+		r = run_tool("vmfs-ls", "-R", img, NULL);
+		expect_error(&r, text, "length %" PRIu64 " is not a multiple of 0x8C", big->size);
+	}
+	r = run_tool("vmfs-ls", "-R", "--json", img, "/sub", NULL);
+	cr_assert_eq(r.status, 0, "the rest of the volume lists: %s", r.err);
+	tool_result_free(&r);
+	free(m.f);
 }
 
 Test(fs_generated, vmfs5_hostile_variants_exact_errors)

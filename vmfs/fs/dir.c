@@ -118,15 +118,20 @@ vmfs_status vmfs_dir_open(vmfs_file *file, vmfs_dir **out, vmfs_error *err)
 	d->fs = fs;
 	d->v6 = fs->geo.v6;
 	vmfs_status st = VMFS_OK;
+	/* A length that does not fit the format is named at the FD's length field. */
+	uint64_t length_at = vmfs_fs_source_offset(fs, file->fd_lv + fs->geo.meta_off + VMFS_FD_OFF_LENGTH);
 	if (!d->v6) {
 		if (fd->length % DIRENT5_SIZE)
-			st = derr(d, err, VMFS_NO_OFFSET, "length %" PRIu64 " is not a multiple of 0x8C (5.1)", fd->length);
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, file->path, length_at,
+					    "directory FD 0x%08" PRIx32 ": length %" PRIu64 " is not a multiple of 0x8C (5.1)",
+					    file->address, fd->length);
 		d->count = d->expected = fd->length / DIRENT5_SIZE;
 	} else {
 		d->mda = fs->geo.mda;
 		if (fd->length < DIR6_HEADER_SIZE) {
-			st = derr(d, err, VMFS_NO_OFFSET, "length %" PRIu64 " is shorter than the 64 KiB header (5.2)",
-				  fd->length);
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, file->path, length_at,
+					    "directory FD 0x%08" PRIx32 ": length %" PRIu64
+					    " is shorter than the 64 KiB header (5.2)", file->address, fd->length);
 		} else {
 			d->nblocks = (fd->length - DIR6_HEADER_SIZE) / d->mda;
 			st = vmfs_fs_file_read_exact(file, 0, d->header, sizeof(d->header), 0, err);
