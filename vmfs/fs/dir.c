@@ -46,7 +46,8 @@ struct vmfs_dir {
 	/* VMFS6 */
 	uint32_t mda, num_maps, maps[DIR6_MAX_MAP_BLOCKS];
 	uint64_t nblocks;
-	int phase;                /* 0 self, 1 parent, 2 blocks, 3 done */
+	int phase;                /* 0 self, 1 parent, 2 blocks, 3 count check, 4 done */
+	uint64_t found;           /* entries met, for the count check (5.2 step 3) */
 	uint8_t header[DIR6_HEADER_READ];
 	uint32_t map_i, nibble;   /* position in the allocation maps */
 	bool map_loaded, block_loaded;
@@ -234,6 +235,7 @@ static vmfs_status next6(vmfs_dir *d, vmfs_dirent *ent, bool *end, vmfs_error *e
 		if (vmfs_le32(d->header + off + 4) == 0)
 			continue;
 		*end = false;
+		d->found++;
 		return parse6(d, d->header + off, off, true, ent, err);
 	}
 	while (d->phase == 2) {
@@ -247,6 +249,7 @@ static vmfs_status next6(vmfs_dir *d, vmfs_dirent *ent, bool *end, vmfs_error *e
 					continue;
 				uint64_t off = DIR6_HEADER_SIZE + d->block_no * d->mda + DIR6_BLOCK_HEADER + s * DIRENT6_SIZE;
 				*end = false;
+				d->found++;
 				return parse6(d, p, off, false, ent, err);
 			}
 			d->block_loaded = false;
@@ -297,6 +300,16 @@ static vmfs_status next6(vmfs_dir *d, vmfs_dirent *ent, bool *end, vmfs_error *e
 		d->block_no = b;
 		d->slot = 0;
 		d->block_loaded = true;
+	}
+	if (d->phase == 3) {
+		/* 5.2 step 3: what the blocks hold against the header's numEntries;
+		 * reported once, as an error of the directory, after its entries. */
+		d->phase = 4;
+		if (d->found != d->expected) {
+			*end = false;
+			return derr(d, err, DIR6_OFF_NUM_ENTRIES,
+				    "%" PRIu64 " entries found, numEntries says %" PRIu64 " (5.2)", d->found, d->expected);
+		}
 	}
 	*end = true;
 	return VMFS_OK;
