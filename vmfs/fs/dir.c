@@ -46,7 +46,8 @@ struct vmfs_dir {
 	/* VMFS6 */
 	uint32_t mda, num_maps, maps[DIR6_MAX_MAP_BLOCKS];
 	uint64_t nblocks;
-	int phase;                /* 0 self, 1 parent, 2 blocks, 3 done */
+	int phase;                /* 0 self, 1 parent, 2 blocks, 3 count check, 4 done */
+	uint64_t found;           /* entries met, for the count check (5.2 step 3) */
 	uint8_t header[DIR6_HEADER_READ];
 	uint32_t map_i, nibble;   /* position in the allocation maps */
 	bool map_loaded, block_loaded;
@@ -118,15 +119,20 @@ vmfs_status vmfs_dir_open(vmfs_file *file, vmfs_dir **out, vmfs_error *err)
 	d->fs = fs;
 	d->v6 = fs->geo.v6;
 	vmfs_status st = VMFS_OK;
+	/* A length that does not fit the format is named at the FD's length field. */
+	uint64_t length_at = vmfs_fs_source_offset(fs, file->fd_lv + fs->geo.meta_off + VMFS_FD_OFF_LENGTH);
 	if (!d->v6) {
 		if (fd->length % DIRENT5_SIZE)
-			st = derr(d, err, VMFS_NO_OFFSET, "length %" PRIu64 " is not a multiple of 0x8C (5.1)", fd->length);
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, file->path, length_at,
+					    "directory FD 0x%08" PRIx32 ": length %" PRIu64 " is not a multiple of 0x8C (5.1)",
+					    file->address, fd->length);
 		d->count = d->expected = fd->length / DIRENT5_SIZE;
 	} else {
 		d->mda = fs->geo.mda;
 		if (fd->length < DIR6_HEADER_SIZE) {
-			st = derr(d, err, VMFS_NO_OFFSET, "length %" PRIu64 " is shorter than the 64 KiB header (5.2)",
-				  fd->length);
+			st = vmfs_error_set(err, VMFS_ERR_FORMAT, file->path, length_at,
+					    "directory FD 0x%08" PRIx32 ": length %" PRIu64
+					    " is shorter than the 64 KiB header (5.2)", file->address, fd->length);
 		} else {
 			d->nblocks = (fd->length - DIR6_HEADER_SIZE) / d->mda;
 			st = vmfs_fs_file_read_exact(file, 0, d->header, sizeof(d->header), 0, err);
@@ -229,6 +235,7 @@ static vmfs_status next6(vmfs_dir *d, vmfs_dirent *ent, bool *end, vmfs_error *e
 		if (vmfs_le32(d->header + off + 4) == 0)
 			continue;
 		*end = false;
+		d->found++;
 		return parse6(d, d->header + off, off, true, ent, err);
 	}
 	while (d->phase == 2) {
@@ -242,6 +249,7 @@ static vmfs_status next6(vmfs_dir *d, vmfs_dirent *ent, bool *end, vmfs_error *e
 					continue;
 				uint64_t off = DIR6_HEADER_SIZE + d->block_no * d->mda + DIR6_BLOCK_HEADER + s * DIRENT6_SIZE;
 				*end = false;
+				d->found++;
 				return parse6(d, p, off, false, ent, err);
 			}
 			d->block_loaded = false;
@@ -292,6 +300,16 @@ static vmfs_status next6(vmfs_dir *d, vmfs_dirent *ent, bool *end, vmfs_error *e
 		d->block_no = b;
 		d->slot = 0;
 		d->block_loaded = true;
+	}
+	if (d->phase == 3) {
+		/* 5.2 step 3: what the blocks hold against the header's numEntries;
+		 * reported once, as an error of the directory, after its entries. */
+		d->phase = 4;
+		if (d->found != d->expected) {
+			*end = false;
+			return derr(d, err, DIR6_OFF_NUM_ENTRIES,
+				    "%" PRIu64 " entries found, numEntries says %" PRIu64 " (5.2)", d->found, d->expected);
+		}
 	}
 	*end = true;
 	return VMFS_OK;

@@ -34,7 +34,8 @@ typedef struct vmfs_dir vmfs_dir;
 vmfs_status vmfs_dir_open(vmfs_file *dir, vmfs_dir **out, vmfs_error *err);
 /* The next entry, `.` and `..` first; *end set after the last. A damaged
  * entry gives an error (naming its source offset) and is skipped: calling
- * again continues with the next one. */
+ * again continues with the next one. VMFS6: after the last entry, a count
+ * that differs from the header's numEntries is one more such error (5.2). */
 vmfs_status vmfs_dir_next(vmfs_dir *d, vmfs_dirent *ent, bool *end, vmfs_error *err);
 /* Entries the directory says it holds (VMFS6 numEntries; VMFS3/5 its slot
  * count), to compare with what the iteration found. */
