@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make check: our file tools against two independent readers on the real
 # VMFS5 and VMFS6 volumes of the corpus (../shared/corpus), each placed in a
-# GPT disk whose two tables are then wiped, so that vmfs-ls and vmfs-extract
+# GPT disk whose two tables are then wiped, and the VMFS5 and VMFS6 file
+# systems mkfixture --fs tree generates, placed the same way, so that vmfs-ls and vmfs-extract
 # must find the volume through the discovery layer:
 #   - the listing: every entry of `vmfs-ls -R --json` (path, mode, links,
 #     size, ctime; and mtime against vmfs_files.py) against `debugvmfs ls -l`
@@ -13,7 +14,9 @@
 #     `vmfs-extract --json` against `sha256sum` of the same file's `cat` from
 #     both readers, and the extracted file on disk against the manifest.
 # The reference readers read the bare partition image (they know no
-# partition tables). Skips with a message when the corpus or a reader is
+# partition tables). On the generated file systems, whose structures no real
+# image here confirms (format reference 10), a file debugvmfs/debugvmfs6 read
+# otherwise is a note; vmfs_files.py must agree on every file. Skips with a message when the corpus or a reader is
 # missing; exit 1 on any difference.
 # shellcheck disable=SC2317,SC2216 # listings are called through walk; cp reads /dev/stdin
 set -uo pipefail
@@ -122,17 +125,32 @@ walk() {
 
 checked_entries=0
 checked_files=0
-for v in 5 6; do
-	src="$corpus_src/vmfs$v-dissect.bin.gz"
-	if [ ! -f "$src" ]; then
-		say "skipped VMFS$v: $src not found"
-		continue
+cases=0
+notes=0
+# The cases: the two real volumes, and the generated file systems of
+# mkfixture --fs tree (every addressing mode, nested directories, a
+# directory of 300 files), whose files larger than 64 MiB (thin files of up
+# to 1.3 TiB) are listed but not read whole by the readers.
+for case in corpus5 corpus6 generated5 generated6; do
+	v=${case: -1}
+	part="$work/vmfs$v.bin"
+	max_bytes=""
+	if [ "${case#corpus}" != "$case" ]; then
+		src="$corpus_src/vmfs$v-dissect.bin.gz"
+		if [ ! -f "$src" ]; then
+			say "skipped VMFS$v: $src not found"
+			continue
+		fi
+		gzip -dc "$src" | cp --sparse=always /dev/stdin "$part"
+		name="VMFS$v (corpus)"
+	else
+		"$mk" volume --lvm "$v" --size 1200M --fs tree --fs-entries 300 "$part" > /dev/null || exit 2
+		max_bytes=$((64 << 20))
+		name="VMFS$v (mkfixture --fs tree)"
 	fi
 	reader=debugvmfs
 	[ "$v" = 6 ] && reader=debugvmfs6
-	part="$work/vmfs$v.bin"
 	disk="$work/disk$v.img"
-	gzip -dc "$src" | cp --sparse=always /dev/stdin "$part"
 	# The volume in a 2 GiB GPT disk at 1 MiB, then both GPT copies (and the
 	# protective MBR) wiped: only the discovery layer's scan can find it.
 	"$mk" embed --disk-size 2G --table gpt --start 2048 --image "$part" "$disk" || exit 2
@@ -142,7 +160,7 @@ for v in 5 6; do
 	"$bin/vmfs-ls" -R --json "$disk" / > "$work/ls$v.json"
 	status=$?
 	if [ "$status" != 0 ]; then
-		differ "VMFS$v: vmfs-ls -R --json on the wiped disk exited $status"
+		differ "$name: vmfs-ls -R --json on the wiped disk exited $status"
 		continue
 	fi
 	listing_ours "$work/ls$v.json" > "$work/ours$v"
@@ -161,19 +179,30 @@ for e in json.load(open(sys.argv[1]))["entries"]:
 	n=$(wc -l < "$work/ours$v")
 	checked_entries=$((checked_entries + n))
 	if ! diff -u "$work/debugvmfs$v" "$work/ours$v" > "$work/diff"; then
-		differ "VMFS$v: vmfs-ls -R and $reader ls -l list different entries:"
+		differ "$name: vmfs-ls -R and $reader ls -l list different entries:"
 		cat "$work/diff"
 	fi
 	if ! diff -u "$work/files_py$v" "$work/ours_cm$v" > "$work/diff"; then
-		differ "VMFS$v: vmfs-ls -R and vmfs_files.py ls list different entries:"
+		differ "$name: vmfs-ls -R and vmfs_files.py ls list different entries:"
 		cat "$work/diff"
 	fi
 
 	mkdir -p "$work/out$v"
-	"$bin/vmfs-extract" --json -o "$work/out$v" "$disk" / > "$work/ex$v.json"
+	# Everything, or every file up to max_bytes.
+	mapfile -t wanted < <("$python" -c '
+import json, sys
+limit = int(sys.argv[2]) if sys.argv[2] else None
+for e in json.load(open(sys.argv[1]))["entries"]:
+    if limit is None:
+        print("/")
+        break
+    if e["type"] in ("file", "sysfile") and e["size"] <= limit:
+        print(e["path"])
+' "$work/ls$v.json" "$max_bytes")
+	"$bin/vmfs-extract" --json -o "$work/out$v" "$disk" "${wanted[@]}" > "$work/ex$v.json"
 	status=$?
 	if [ "$status" != 0 ]; then
-		differ "VMFS$v: vmfs-extract --json on the wiped disk exited $status"
+		differ "$name: vmfs-extract --json on the wiped disk exited $status"
 		continue
 	fi
 	# "sha256 output path" of every regular and system file in the manifest.
@@ -185,21 +214,35 @@ for f in doc["files"]:
         print(f["sha256"], f["output"], f["path"])
 ' "$work/ex$v.json" > "$work/sha$v"
 	if [ ! -s "$work/sha$v" ]; then
-		differ "VMFS$v: the manifest of vmfs-extract lists no file"
+		differ "$name: the manifest of vmfs-extract lists no file"
 	fi
 	while read -r sha output path; do
 		checked_files=$((checked_files + 1))
-		theirs=$("$reader" "$part" cat "$path" | if [ "$v" = 6 ]; then tail -c +17; else cat; fi | sha256sum)
-		[ "${theirs%% *}" = "$sha" ] || differ "VMFS$v $path: vmfs-extract sha256 $sha, $reader cat ${theirs%% *}"
+		theirs=$("$reader" "$part" cat "$path" 2> /dev/null | if [ "$v" = 6 ]; then tail -c +17; else cat; fi | sha256sum)
+		if [ "${theirs%% *}" != "$sha" ]; then
+			if [ -n "$max_bytes" ]; then
+				# Generated files use structures no real image here holds
+				# (format reference 10): PB2 on VMFS5, which vmfs-tools
+				# does not open (6.7), VMFS6 sub-block and SFB addresses
+				# beyond cluster 0, where vmfs6-tool decodes otherwise
+				# (9), DENSE_SBPC resource bits. vmfs_files.py decides.
+				say "note: $name $path: $reader cat differs (sha256 ${theirs%% *}); structures from source only"
+				notes=$((notes + 1))
+			else
+				differ "$name $path: vmfs-extract sha256 $sha, $reader cat ${theirs%% *}"
+			fi
+		fi
 		theirs=$("$python" "$files_py" "$part" cat "$path" | sha256sum)
-		[ "${theirs%% *}" = "$sha" ] || differ "VMFS$v $path: vmfs-extract sha256 $sha, vmfs_files.py cat ${theirs%% *}"
+		[ "${theirs%% *}" = "$sha" ] || differ "$name $path: vmfs-extract sha256 $sha, vmfs_files.py cat ${theirs%% *}"
 		ondisk=$(sha256sum < "$output")
-		[ "${ondisk%% *}" = "$sha" ] || differ "VMFS$v $path: extracted file sha256 ${ondisk%% *}, manifest $sha"
+		[ "${ondisk%% *}" = "$sha" ] || differ "$name $path: extracted file sha256 ${ondisk%% *}, manifest $sha"
 	done < "$work/sha$v"
 	rm -rf "$work/out$v" "$part" "$disk"
+	cases=$((cases + 1))
 done
 if [ "$fail" = 0 ]; then
-	say "ok: $checked_entries entries listed alike by vmfs-ls, debugvmfs/debugvmfs6 and vmfs_files.py;" \
-		"$checked_files files with the same SHA-256 from vmfs-extract and both readers' cat"
+	say "ok: $cases volumes; $checked_entries entries listed alike by vmfs-ls, debugvmfs/debugvmfs6 and" \
+		"vmfs_files.py; $checked_files files whose vmfs-extract SHA-256 equals vmfs_files.py's cat, and" \
+		"debugvmfs/debugvmfs6's but for $notes generated files (notes above)"
 fi
 exit "$fail"
