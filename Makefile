@@ -98,7 +98,7 @@ tools: $(TOOLS)
 fixtures: $(FIX_BIN)
 tests: $(TEST_BIN) $(TOOLS) $(FIX_BIN) $(FAULT_TOOLS)
 
-$(BUILD)/obj/%.o: %.c $(LIB_HDR) $(wildcard tools/common/*.h tests/support/*.h) | $(DEPS_FIRST)
+$(BUILD)/obj/%.o: %.c $(LIB_HDR) $(wildcard tools/common/*.h tests/support/*.h fixtures/*.h) | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@

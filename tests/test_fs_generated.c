@@ -16,6 +16,7 @@
 #include "vmfs/fs/fs.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -433,6 +434,71 @@ static void extract_byte_for_byte(unsigned lvm)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	tool_result_free(&r);
 	compare_file(copy, direct);
+}
+
+/* vmfs-extract --no-hash of the thin files whose hashing would read every
+ * hole byte (/huge.vmdk: 1.3 TiB on VMFS5, 300 GiB on VMFS6; /indirect.bin;
+ * VMFS6 /lfb.bin): no SHA-256 in the manifest, the copies sparse (only their
+ * extents allocated), every byte of every extent and the zero byte on each
+ * side of it as the generator wrote, the apparent size exact. */
+static void extract_no_hash_huge_thin_files(unsigned lvm)
+{
+	char img[600], man[600], dir[600];
+	manifest m;
+	build(lvm, 20, NULL, img, man, &m);
+	snprintf(dir, sizeof(dir), "%s", tmp_path("out-nohash"));
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	tool_result r = lvm == 5 ? run_tool("vmfs-extract", "--no-hash", "--json", "-o", dir, img, "/huge.vmdk",
+					    "/indirect.bin", NULL)
+				 : run_tool("vmfs-extract", "--no-hash", "--json", "-o", dir, img, "/huge.vmdk",
+					    "/indirect.bin", "/lfb.bin", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_object *doc = parse_json(r.out);
+	tool_result_free(&r);
+	json_object *files = jpath(doc, "files");
+	cr_assert_eq(json_object_array_length(files), lvm == 5 ? 2u : 3u);
+	for (size_t i = 0; i < json_object_array_length(files); i++) {
+		json_object *e = json_object_array_get_idx(files, i);
+		const mfile *f = mf(&m, jstr_at(e, "path"));
+		const char *out = jstr_at(e, "output");
+		cr_assert_null(jpath(e, "sha256"), "%s: hashed despite --no-hash", f->path);
+		struct stat st;
+		cr_assert_eq(stat(out, &st), 0);
+		cr_assert_eq((uint64_t)st.st_size, f->size, "%s", f->path);
+		/* /lfb.bin is one allocated 512 MiB block whose middle the
+		 * generator leaves unwritten (zeros, but data to a reader). */
+		bool one_block = strcmp(f->path, "/lfb.bin") == 0;
+		cr_assert_eq(ju64_at(e, "data_bytes"), one_block ? f->size : extent_bytes(f), "%s", f->path);
+		if (!one_block)
+			cr_assert_leq((uint64_t)st.st_blocks * 512, extent_bytes(f) + 65536 * (f->next + 1),
+				      "%s: %llu bytes allocated", f->path, (unsigned long long)st.st_blocks * 512);
+		int fd = open(out, O_RDONLY);
+		cr_assert_geq(fd, 0, "%s", out);
+		for (size_t x = 0; x < f->next; x++) {
+			uint64_t from = f->eo[x] ? f->eo[x] - 1 : 0, to = f->eo[x] + f->el[x] + 1;
+			if (to > f->size)
+				to = f->size;
+			uint8_t *buf = malloc(to - from);
+			cr_assert_not_null(buf);
+			cr_assert_eq(pread(fd, buf, to - from, (off_t)from), (ssize_t)(to - from), "%s", out);
+			for (uint64_t k = from; k < to; k++)
+				if (buf[k - from] != expected_byte(f, k))
+					cr_assert_fail("%s: byte %llu differs", f->path, (unsigned long long)k);
+			free(buf);
+		}
+		close(fd);
+	}
+	json_object_put(doc);
+}
+
+Test(fs_generated, vmfs5_extract_no_hash_huge_thin_files, .timeout = 120)
+{
+	extract_no_hash_huge_thin_files(5);
+}
+
+Test(fs_generated, vmfs6_extract_no_hash_huge_thin_files, .timeout = 120)
+{
+	extract_no_hash_huge_thin_files(6);
 }
 
 Test(fs_generated, vmfs5_extract_byte_for_byte_and_sparse)

@@ -28,6 +28,7 @@ static const char *prog = "vmfs-extract";
 
 struct extract_control {
 	bool json, quiet, to_stdout;
+	bool no_hash;              /* --no-hash: copy only (huge thin files: hashing holes costs) */
 	const char *dir;
 	fs_target_options target;
 };
@@ -38,6 +39,7 @@ struct run {
 	json_object *files, *skipped, *errors;
 	size_t extracted, failures;
 	uint8_t *buf;              /* CHUNK bytes */
+	bool in_kernel;            /* copy_file_range still worth trying */
 	char base[PATH_MAX];       /* output path of the PATH being extracted */
 	size_t prefix_len;         /* length of PATH inside the volume (walk paths below it) */
 	bool progress;
@@ -58,6 +60,9 @@ static void usage(void)
 	       "Options:\n"
 	       "  -o, --output DIR       where the copies go (default: the current directory)\n"
 	       "      --stdout           write the one FILE's bytes to standard output (for pipes)\n"
+	       "      --no-hash          copy without computing SHA-256 (sha256 null in the manifest):\n"
+	       "                         hashing reads every byte, holes too (1.3 TiB of a thin disk\n"
+	       "                         is about 15 minutes at 1.5 GB/s)\n"
 	       "  -j, --json             one JSON document on stdout: the manifest (files[] with\n"
 	       "                         path, output, size, sha256, data and hole bytes)\n"
 	       "      --volume SPEC      the file system when SOURCE holds several: label, FS UUID,\n"
@@ -111,6 +116,37 @@ static bool write_all(int fd, const uint8_t *p, size_t len, bool seekable, uint6
 	return true;
 }
 
+/* With --no-hash into a file, data held by a raw image or a device goes
+ * from the source to the copy inside the kernel (copy_file_range, as cp
+ * does): true when all len bytes went; false to copy them through the
+ * buffer (a container, a file system that cannot, an error: the buffered
+ * path then reports it). */
+static bool copy_in_kernel(struct run *r, const vmfs_segment *seg, uint64_t at, size_t len, int out_fd)
+{
+	if (!r->in_kernel)
+		return false;
+	vmfs_source_kind kind = vmfs_source_kind_of(seg->source);
+	if (kind != VMFS_SOURCE_FILE && kind != VMFS_SOURCE_BLOCK)
+		return false;
+	loff_t in = (loff_t)(seg->source_offset + (at - seg->start)), out = (loff_t)at;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = copy_file_range(vmfs_source_fd(seg->source), &in, out_fd, &out, len - done, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (done == 0) {
+				r->in_kernel = false; /* not here: the buffered path for the rest */
+				return false;
+			}
+			/* Part went: the buffered path rewrites the whole piece. */
+			return false;
+		}
+		done += (size_t)n;
+	}
+	return true;
+}
+
 /* Copies file to out_fd (seekable: holes are skipped; else every byte is
  * written), hashing every byte of the file. */
 static vmfs_status copy_data(struct run *r, vmfs_file *file, int out_fd, bool seekable, const char *path,
@@ -134,8 +170,23 @@ static vmfs_status copy_data(struct run *r, vmfs_file *file, int out_fd, bool se
 		bool hole = seg.kind != VMFS_SEGMENT_DATA;
 		while (at < end) {
 			size_t len = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
+			if (hole && r->ctl->no_hash && seekable) {
+				/* Nothing to hash or write: the whole run stays a hole. */
+				*hole_bytes += end - at;
+				at = end;
+				show_progress(r, path, at, size);
+				continue;
+			}
+			if (!hole && r->ctl->no_hash && seekable && copy_in_kernel(r, &seg, at, len, out_fd)) {
+				*data_bytes += len;
+				at += len;
+				show_progress(r, path, at, size);
+				continue;
+			}
 			if (hole) {
-				memset(r->buf, 0, len);
+				/* Zeros, for the hash and for a copy that cannot seek. */
+				if (!r->ctl->no_hash || !seekable)
+					memset(r->buf, 0, len);
 			} else {
 				size_t got = 0;
 				st = vmfs_file_read(file, at, r->buf, len, &got, err);
@@ -145,7 +196,8 @@ static vmfs_status copy_data(struct run *r, vmfs_file *file, int out_fd, bool se
 					return vmfs_error_set(err, VMFS_ERR_TRUNCATED, path, VMFS_NO_OFFSET,
 							      "read %zu of %zu bytes at file offset %" PRIu64, got, len, at);
 			}
-			sha256_update(&sha, len, r->buf);
+			if (!r->ctl->no_hash)
+				sha256_update(&sha, len, r->buf);
 			if ((!hole || !seekable) && !write_all(out_fd, r->buf, len, seekable, at))
 				return vmfs_error_set(err, VMFS_ERR_IO, path, VMFS_NO_OFFSET, "writing the copy: %s",
 						      strerror(errno));
@@ -230,7 +282,7 @@ static void extract_file(struct run *r, const char *path, vmfs_file *file, const
 	json_object_object_add(o, "size", json_object_new_uint64(fd->length));
 	json_object_object_add(o, "fd_address", json_object_new_uint64(vmfs_file_address(file)));
 	bool link = fd->type == VMFS_FD_SYMLINK;
-	json_object_object_add(o, "sha256", link ? NULL : json_object_new_string(sha));
+	json_object_object_add(o, "sha256", link || r->ctl->no_hash ? NULL : json_object_new_string(sha));
 	json_object_object_add(o, "data_bytes", json_object_new_uint64(data));
 	json_object_object_add(o, "hole_bytes", json_object_new_uint64(holes));
 	json_object_array_add(r->files, o);
@@ -240,7 +292,8 @@ static void extract_file(struct run *r, const char *path, vmfs_file *file, const
 			printf("%s -> %s (symlink)\n", fmt_safe_text(path, safe, sizeof(safe)),
 			       fmt_safe_text(out, safe_out, sizeof(safe_out)));
 		else
-			printf("%s  %s -> %s (%" PRIu64 " bytes, %" PRIu64 " in holes)\n", sha, fmt_safe_text(path, safe, sizeof(safe)),
+			printf("%s  %s -> %s (%" PRIu64 " bytes, %" PRIu64 " in holes)\n",
+			       r->ctl->no_hash ? "(not hashed: --no-hash)" : sha, fmt_safe_text(path, safe, sizeof(safe)),
 			       fmt_safe_text(out, safe_out, sizeof(safe_out)), fd->length, holes);
 	}
 }
@@ -325,10 +378,11 @@ static int to_stdout(struct run *r, const char *path)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STDOUT = 1000, OPT_VOLUME };
+	enum { OPT_STDOUT = 1000, OPT_VOLUME, OPT_NO_HASH };
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "stdout", no_argument, NULL, OPT_STDOUT },
+		{ "no-hash", no_argument, NULL, OPT_NO_HASH },
 		{ "json", no_argument, NULL, 'j' },
 		{ "volume", required_argument, NULL, OPT_VOLUME },
 		{ "member", required_argument, NULL, 'm' },
@@ -345,6 +399,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'o': ctl.dir = optarg; break;
 		case OPT_STDOUT: ctl.to_stdout = true; break;
+		case OPT_NO_HASH: ctl.no_hash = true; break;
 		case 'j': ctl.json = true; break;
 		case 'q': ctl.quiet = true; break;
 		case OPT_VOLUME: ctl.target.volume = optarg; break;
@@ -374,7 +429,7 @@ int main(int argc, char **argv)
 	live_resolve_operands(prog, argv, optind, optind + 1); /* an ESXi device name */
 	const char *source = argv[optind];
 	struct run r = { .ctl = &ctl, .files = json_object_new_array(), .skipped = json_object_new_array(),
-			 .errors = json_object_new_array(), .buf = malloc(CHUNK),
+			 .errors = json_object_new_array(), .buf = aligned_alloc(4096, CHUNK), .in_kernel = true,
 			 .progress = !ctl.quiet && isatty(STDERR_FILENO) };
 	static fs_target t;
 	vmfs_error err;
