@@ -37,7 +37,7 @@ max_len() {
 	fsdesc) echo 4096 ;;
 	undo) echo 8192 ;;
 	backup) echo 32768 ;;
-	fs) echo 262144 ;; # a file system's metadata: resource headers, FDs, directories
+	fs) echo 1572864 ;; # a file system's metadata: resource headers, FDs, directories, heartbeats
 	*) echo 16384 ;;
 	esac
 }

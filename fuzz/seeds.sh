@@ -75,6 +75,19 @@ for v in v3 v5 v6 v5l v6k v5naa v6u v5many v5ext v5chain v5sdfull v5cut; do
 	[ "$(stat -c %s "$w/$v.img")" -gt $((0x1300000)) ] && cut_bytes "$w/$v.img" 0x1300000 512 "$seeds/fsdesc/$v"
 done
 chunks --control 0 "$w/v6.img" "$seeds/lvm/v6-nosize"
+
+# File systems with a file of every addressing mode (mkfixture --fs tree),
+# 512 bytes of data per file block so that a seed stays near 1 MiB (the
+# heartbeat region of VMFS5 is 1 MiB of slots): bare, in a table, and a
+# hostile variant of each kind.
+fixture volume --lvm 5 --size 600M --fs tree --fs-entries 4 --fs-data-max 512 "$w/fs5.img"
+fixture volume --lvm 6 --size 1200M --fs tree --fs-entries 4 --fs-data-max 512 "$w/fs6.img"
+chunks "$w/fs5.img" "$seeds/fs/fs5"
+chunks "$w/fs6.img" "$seeds/fs/fs6"
+for damage in pb-cycle dir-loop outside size-lie count-lie; do
+	fixture volume --lvm 6 --size 1200M --fs tree --fs-entries 4 --fs-data-max 512 --fs-damage "$damage" "$w/fs6-$damage.img"
+	chunks "$w/fs6-$damage.img" "$seeds/fs/fs6-$damage"
+done
 for f in "$seeds"/fsdesc/*; do
 	magic=$(od -A n -t x4 -N 4 "$f" | tr -d ' ')
 	case $magic in 2fabf15e | 2fabf15f) ;; *) echo "seeds.sh: $f: no descriptor (magic $magic)" >&2; exit 2 ;; esac
