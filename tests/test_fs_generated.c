@@ -1,7 +1,8 @@
-/* The file-system layer and the file tools on VMFS5 and VMFS6 file systems
- * written by the independent generator (mkfixture --fs tree): every
+/* The file-system layer and the file tools on VMFS3, VMFS5 and VMFS6 file
+ * systems written by the independent generator (mkfixture --fs tree): every
  * addressing mode of the format reference (resident, sub-blocks, FB/SFB with
- * holes and to-be-zeroed blocks, LFB, PB, PB2, double indirect past 2^38),
+ * holes and to-be-zeroed blocks, LFB, PB, PB2, double indirect past 2^38;
+ * VMFS3: sub-blocks in a second cluster group, single indirect to 256 GiB),
  * a directory of 10,000 files, a disk whose partition table is gone, and the
  * generator's hostile variants.
  *
@@ -101,7 +102,7 @@ static void parse_manifest(const char *path, manifest *m)
 		f->pb_lv = strcmp(tok[18], "-") ? strtoull(tok[18], NULL, 0) : 0;
 	}
 	fclose(fp);
-	cr_assert(m->version == 5 || m->version == 6, "manifest header");
+	cr_assert(m->version == 3 || m->version == 5 || m->version == 6, "manifest header");
 	cr_assert_gt(m->n, 10);
 }
 
@@ -271,24 +272,38 @@ static void library_reads_every_file(unsigned lvm)
 		}
 		vmfs_file_close(file);
 	}
-	cr_assert_geq(checked, 300 + 7);
+	cr_assert_geq(checked, 300 + (lvm == 3 ? 6 : 7));
 
 	/* The double-indirect file past 256 GiB (vmfs-tools issue 12): the block
-	 * at exactly 2^38 and the last bytes, read across block boundaries. */
+	 * at exactly 2^38 and the last bytes, read across block boundaries.
+	 * VMFS3 (no double indirect, 6.6): the single-indirect file of
+	 * 256 GiB - 1 MiB + 4107 bytes, its block at 2^32 and its last block,
+	 * entry 1023 of the PB in ptr[255]. */
 	const mfile *huge = mf(&m, "/huge.vmdk");
-	cr_assert_gt(huge->size, 256ull << 30);
+	uint64_t probe = lvm == 3 ? 1ull << 32 : 1ull << 38;
+	if (lvm == 3) {
+		cr_assert_eq(huge->zla, 3);
+		cr_assert_eq(huge->size, (256ull << 30) - (1ull << 20) + 4107);
+	} else {
+		cr_assert_gt(huge->size, 256ull << 30);
+	}
 	vmfs_file *file;
 	cr_assert_eq(vmfs_fs_open_path(o.fs, "/huge.vmdk", &file, &err), VMFS_OK);
 	vmfs_segment seg;
-	cr_assert_eq(vmfs_file_segment(file, 1ull << 38, 0, &seg, &err), VMFS_OK);
+	cr_assert_eq(vmfs_file_segment(file, probe, 0, &seg, &err), VMFS_OK);
 	cr_assert_eq(seg.kind, VMFS_SEGMENT_DATA);
 	cr_assert_eq(seg.length, 1ull << 20);
-	compare_range(file, huge, (1ull << 38) - 100, 200);
+	compare_range(file, huge, probe - 100, 200);
 	compare_range(file, huge, huge->size - (3ull << 20) - 77, (3ull << 20) + 77);
 	cr_assert_eq(vmfs_file_segment(file, huge->size - (1ull << 20) - 4107, 0, &seg, &err), VMFS_OK);
 	cr_assert_eq(seg.kind, VMFS_SEGMENT_TBZ, "the block before the last is to be zeroed");
 	vmfs_file_close(file);
 	close_fs(&o);
+}
+
+Test(fs_generated, vmfs3_library_reads_every_addressing_mode)
+{
+	library_reads_every_file(3);
 }
 
 Test(fs_generated, vmfs5_library_reads_every_addressing_mode)
@@ -354,6 +369,11 @@ static void ls_lists_everything(unsigned lvm)
 	json_object_put(doc);
 }
 
+Test(fs_generated, vmfs3_ls_lists_10000_entries, .timeout = 300)
+{
+	ls_lists_everything(3);
+}
+
 Test(fs_generated, vmfs5_ls_lists_10000_entries, .timeout = 300)
 {
 	ls_lists_everything(5);
@@ -386,8 +406,11 @@ static void extract_byte_for_byte(unsigned lvm)
 	build(lvm, 20, NULL, img, man, &m);
 	snprintf(dir, sizeof(dir), "%s", tmp_path("out"));
 	cr_assert_eq(mkdir(dir, 0755), 0);
+	/* VMFS3 has neither /resident.txt nor /indirect2.bin (mkfixture --help). */
 	tool_result r = lvm == 5 ? run_tool("vmfs-extract", "--json", "-o", dir, img, "/direct.bin", "/subblocks.bin",
 					    "/resident.txt", "/empty", "/link", "/sub", "/big", "/indirect2.bin", NULL)
+			: lvm == 3 ? run_tool("vmfs-extract", "--json", "-o", dir, img, "/direct.bin", "/subblocks.bin",
+					      "/empty", "/link", "/sub", "/big", NULL)
 				 : run_tool("vmfs-extract", "--json", "-o", dir, img, "/direct.bin", "/subblocks.bin",
 					    "/resident.txt", "/empty", "/link", "/sub", "/big", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -420,7 +443,7 @@ static void extract_byte_for_byte(unsigned lvm)
 		cr_assert_leq((uint64_t)st.st_blocks * 512, extent_bytes(f) + 65536 * (f->next + 1), "%s: %llu bytes allocated",
 			      f->path, (unsigned long long)st.st_blocks * 512);
 	}
-	cr_assert_eq(regular, 4 + 1 + 20 + (lvm == 5), "copies checked");
+	cr_assert_eq(regular, 4 + 1 + 20 + (lvm == 5) - (lvm == 3), "copies checked");
 	json_object_put(doc);
 
 	/* --stdout through a pipe. */
@@ -448,7 +471,7 @@ static void extract_no_hash_huge_thin_files(unsigned lvm)
 	build(lvm, 20, NULL, img, man, &m);
 	snprintf(dir, sizeof(dir), "%s", tmp_path("out-nohash"));
 	cr_assert_eq(mkdir(dir, 0755), 0);
-	tool_result r = lvm == 5 ? run_tool("vmfs-extract", "--no-hash", "--json", "-o", dir, img, "/huge.vmdk",
+	tool_result r = lvm != 6 ? run_tool("vmfs-extract", "--no-hash", "--json", "-o", dir, img, "/huge.vmdk",
 					    "/indirect.bin", NULL)
 				 : run_tool("vmfs-extract", "--no-hash", "--json", "-o", dir, img, "/huge.vmdk",
 					    "/indirect.bin", "/lfb.bin", NULL);
@@ -456,7 +479,7 @@ static void extract_no_hash_huge_thin_files(unsigned lvm)
 	json_object *doc = parse_json(r.out);
 	tool_result_free(&r);
 	json_object *files = jpath(doc, "files");
-	cr_assert_eq(json_object_array_length(files), lvm == 5 ? 2u : 3u);
+	cr_assert_eq(json_object_array_length(files), lvm != 6 ? 2u : 3u);
 	for (size_t i = 0; i < json_object_array_length(files); i++) {
 		json_object *e = json_object_array_get_idx(files, i);
 		const mfile *f = mf(&m, jstr_at(e, "path"));
@@ -491,6 +514,11 @@ static void extract_no_hash_huge_thin_files(unsigned lvm)
 	json_object_put(doc);
 }
 
+Test(fs_generated, vmfs3_extract_no_hash_huge_thin_files, .timeout = 120)
+{
+	extract_no_hash_huge_thin_files(3);
+}
+
 Test(fs_generated, vmfs5_extract_no_hash_huge_thin_files, .timeout = 120)
 {
 	extract_no_hash_huge_thin_files(5);
@@ -499,6 +527,11 @@ Test(fs_generated, vmfs5_extract_no_hash_huge_thin_files, .timeout = 120)
 Test(fs_generated, vmfs6_extract_no_hash_huge_thin_files, .timeout = 120)
 {
 	extract_no_hash_huge_thin_files(6);
+}
+
+Test(fs_generated, vmfs3_extract_byte_for_byte_and_sparse)
+{
+	extract_byte_for_byte(3);
 }
 
 Test(fs_generated, vmfs5_extract_byte_for_byte_and_sparse)
@@ -649,6 +682,11 @@ static void hostile(unsigned lvm)
 	free(m.f);
 }
 
+Test(fs_generated, vmfs3_hostile_variants_exact_errors)
+{
+	hostile(3);
+}
+
 Test(fs_generated, vmfs5_hostile_variants_exact_errors)
 {
 	hostile(5);
@@ -666,7 +704,9 @@ Test(fs_generated, reference_reader_agrees)
 	const char *script = "../shared/tools/vmfs_files.py";
 	if (access(script, R_OK) != 0 || access("/usr/bin/python3", X_OK) != 0)
 		cr_skip_test("python3 or %s not available", script);
-	for (unsigned lvm = 5; lvm <= 6; lvm++) {
+	static const unsigned versions[] = { 3, 5, 6 };
+	for (size_t v = 0; v < 3; v++) {
+		unsigned lvm = versions[v];
 		char img[600], man[600];
 		manifest m;
 		build(lvm, 5, NULL, img, man, &m);

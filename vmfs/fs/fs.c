@@ -337,9 +337,10 @@ vmfs_status vmfs_fs_open(const vmfs_fs_member *members, size_t count, vmfs_fs **
 		st = bootstrap(fs, err);
 	}
 	/* 8.1 step 6: .pb2.sf first (VMFS6 .sbc.sf is mapped through a PB2).
-	 * VMFS3 has no .pb2.sf; VMFS5 and VMFS6 have one (3.1). */
-	if (st == VMFS_OK)
-		st = open_resource(fs, VMFS_RES_PB2, fs->desc.major >= 14, err);
+	 * VMFS3 has no .pb2.sf; VMFS5 and VMFS6 have one (3.1). On VMFS3 the
+	 * slot c0 r6 is not looked at: it may hold a user file's FD. */
+	if (st == VMFS_OK && fs->desc.major >= 14)
+		st = open_resource(fs, VMFS_RES_PB2, true, err);
 	if (st == VMFS_OK)
 		st = open_resource(fs, VMFS_RES_PBC, true, err);
 	if (st == VMFS_OK)
