@@ -53,6 +53,14 @@ cp --sparse=always "$work/deleted.img" "$work/write.img"
 vg "$restore" --write --undo-file "$work/write.undo" "$work/write.img"
 vg "$restore" --undo "$work/write.undo" "$work/write.img"
 cmp -s "$work/write.img" "$work/deleted.img" || { echo "valgrind-check: undo did not restore the image"; exit 1; }
+# The table export of a source that is only read, applied to a copy.
+vg "$restore" --export-table "$work/table.export" "$work/deleted.img"
+vg "$restore" --json --apply-table "$work/table.export" "$work/write.img"
+vg "$restore" --apply-table "$work/table.export" --write --undo-file "$work/apply.undo" "$work/write.img"
+vg "$restore" --undo "$work/apply.undo" "$work/write.img"
+vg "$restore" --apply-table "$work/write.undo" "$work/write.img"
+vg "$inspect" --hash --json "$work/deleted.img"
+vg "$inspect" --hash "$work/random.img"
 backup="$build/bin/vmfs-backup"
 vg "$backup" "$work/two.img" -O "$work/two.vmfsbak"
 vg "$backup" --verify "$work/two.vmfsbak"
@@ -102,6 +110,15 @@ if [ -e "$work/vmfs6.bin" ]; then
 	vg "$extract" --json -o "$work/out" "$work/vmfs6.bin" /directory /.fbb.sf
 	vg "$extract" -o "$work/out" "$work/vmfs6.bin" /directory
 fi
+# Generated file systems: every addressing mode of VMFS3, 5 and 6.
+for v in 3 5 6; do
+	"$mkf" volume --lvm "$v" --size 1200M --fs tree --fs-entries 40 --fs-data-max 4096 "$work/fs$v.img" > /dev/null
+	vg "$ls_tool" -lR "$work/fs$v.img"
+	mkdir -p "$work/out$v"
+	vg "$extract" --no-hash --json -o "$work/out$v" "$work/fs$v.img" /
+	"$mkf" volume --lvm "$v" --size 1200M --fs tree --fs-entries 4 --fs-damage pb-cycle "$work/fs$v-bad.img" > /dev/null
+	vg "$ls_tool" --json -R "$work/fs$v-bad.img"
+done
 for input in "$work/v6.img" "$work/random.img" "$work/empty.img" "$work/dir"; do
 	vg "$ls_tool" --json "$input"
 	vg "$extract" -o "$work" "$input" /x
