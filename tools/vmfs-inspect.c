@@ -236,13 +236,6 @@ static void show_hash_progress(void *context, uint64_t done, uint64_t total)
 		done >> 20, total >> 20, done >= total ? "\n" : "");
 }
 
-static char *hex_of(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-	return out;
-}
-
 /* --hash: the whole source streamed once through SHA-256 and MD5 (and SHA-1
  * when an EWF image holds one), compared with the hashes the container
  * recorded at acquisition. *doc receives the "hash" object (null when the
@@ -269,10 +262,10 @@ static int hash_source(const struct inspect_control *ctl, vmfs_source *src, cons
 		return EXIT_ERROR;
 	}
 	char sha256[65], md5[33], sha1[41], want[41];
-	hex_of(h.sha256, sizeof(h.sha256), sha256);
-	hex_of(h.md5, sizeof(h.md5), md5);
+	fmt_hex(h.sha256, sizeof(h.sha256), sha256, sizeof(sha256));
+	fmt_hex(h.md5, sizeof(h.md5), md5, sizeof(md5));
 	if (h.has_sha1)
-		hex_of(h.sha1, sizeof(h.sha1), sha1);
+		fmt_hex(h.sha1, sizeof(h.sha1), sha1, sizeof(sha1));
 	bool md5_ok = !stored.has_md5 || memcmp(stored.md5, h.md5, sizeof(h.md5)) == 0;
 	bool sha1_ok = !stored.has_sha1 || memcmp(stored.sha1, h.sha1, sizeof(h.sha1)) == 0;
 	int status = EXIT_OK;
@@ -289,7 +282,7 @@ static int hash_source(const struct inspect_control *ctl, vmfs_source *src, cons
 		char message[400];
 		snprintf(message, sizeof(message), "the %s of the media data computed now (%s) differs from the %s "
 			 "the image stores (%s): the data changed since acquisition, or the image is damaged",
-			 checks[i].name, checks[i].now, checks[i].name, hex_of(checks[i].bytes, checks[i].len, want));
+			 checks[i].name, checks[i].now, checks[i].name, fmt_hex(checks[i].bytes, checks[i].len, want, sizeof(want)));
 		fprintf(stderr, "%s: %s: %s\n", prog, path, message);
 		if (errors)
 			json_object_array_add(errors, cli_error_item_make(path, VMFS_NO_OFFSET, "stored-hash-mismatch", message));
@@ -305,9 +298,9 @@ static int hash_source(const struct inspect_control *ctl, vmfs_source *src, cons
 		json_object *st = NULL;
 		if (has_stored) {
 			st = json_object_new_object();
-			json_object_object_add(st, "md5", stored.has_md5 ? json_object_new_string(hex_of(stored.md5, 16, want)) : NULL);
+			json_object_object_add(st, "md5", stored.has_md5 ? json_object_new_string(fmt_hex(stored.md5, sizeof(stored.md5), want, sizeof(want))) : NULL);
 			json_object_object_add(st, "md5_matches", stored.has_md5 ? json_object_new_boolean(md5_ok) : NULL);
-			json_object_object_add(st, "sha1", stored.has_sha1 ? json_object_new_string(hex_of(stored.sha1, 20, want)) : NULL);
+			json_object_object_add(st, "sha1", stored.has_sha1 ? json_object_new_string(fmt_hex(stored.sha1, sizeof(stored.sha1), want, sizeof(want))) : NULL);
 			json_object_object_add(st, "sha1_matches", stored.has_sha1 ? json_object_new_boolean(sha1_ok) : NULL);
 		}
 		json_object_object_add(o, "stored", st);
@@ -318,9 +311,9 @@ static int hash_source(const struct inspect_control *ctl, vmfs_source *src, cons
 		if (h.has_sha1)
 			printf("  SHA-1    %s\n", sha1);
 		if (stored.has_md5)
-			printf("  stored in the image: MD5 %s: %s\n", hex_of(stored.md5, 16, want), md5_ok ? "matches" : "DIFFERS");
+			printf("  stored in the image: MD5 %s: %s\n", fmt_hex(stored.md5, sizeof(stored.md5), want, sizeof(want)), md5_ok ? "matches" : "DIFFERS");
 		if (stored.has_sha1)
-			printf("  stored in the image: SHA-1 %s: %s\n", hex_of(stored.sha1, 20, want), sha1_ok ? "matches" : "DIFFERS");
+			printf("  stored in the image: SHA-1 %s: %s\n", fmt_hex(stored.sha1, sizeof(stored.sha1), want, sizeof(want)), sha1_ok ? "matches" : "DIFFERS");
 		if (!has_stored && vmfs_source_kind_of(src) == VMFS_SOURCE_EWF)
 			printf("  the image stores no hash to compare with\n");
 	}
