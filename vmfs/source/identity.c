@@ -4,6 +4,7 @@
 #include "vmfs/source/identity.h"
 
 #include "vmfs/core/fileio.h"
+#include "vmfs/source/sysfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/* The kernel never returns more than one page for a sysfs attribute. */
-#define SYSFS_ATTR_MAX 4096u
 
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 
@@ -83,30 +82,13 @@ static void safe_copy(const uint8_t *in, size_t n, char *out, size_t cap)
 static void read_attribute(const char *dir, const char *name, char *out, size_t cap)
 {
 	out[0] = 0;
-	char path[PATH_MAX];
-	int len = snprintf(path, sizeof(path), "%s/device/%s", dir, name);
-	if (len < 0 || (size_t)len >= sizeof(path))
+	char rel[PATH_MAX];
+	int len = snprintf(rel, sizeof(rel), "device/%s", name);
+	if (len < 0 || (size_t)len >= sizeof(rel))
 		return;
-	/* O_NONBLOCK: a FIFO planted in a fake tree must not hang the caller. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return;
-	uint8_t buf[SYSFS_ATTR_MAX];
+	uint8_t buf[VMFS_SYSFS_ATTR_MAX];
 	size_t n = 0;
-	struct stat st;
-	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	while (ok && n < sizeof(buf)) {
-		ssize_t got = read(fd, buf + n, sizeof(buf) - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			ok = false;
-		if (got <= 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	if (!ok)
+	if (!vmfs_sysfs_read_attr(dir, rel, buf, sizeof(buf), &n))
 		return;
 	/* The kernel ends attributes with a newline and pads INQUIRY vendor and
 	 * model with spaces; what a device really reports ends before them. */

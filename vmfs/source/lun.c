@@ -2,6 +2,8 @@
  * and of its device/ directory, and VPD page 0x83 decoded per SPC-3 7.6.3. */
 #include "vmfs/source/lun.h"
 
+#include "vmfs/source/sysfs.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,9 +17,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/* The kernel never returns more than one page for a sysfs attribute
- * (vpd_pg83 is a binary attribute of at most that size too). */
-#define ATTR_MAX 4096u
+/* A sysfs attribute (vpd_pg83 included) is at most one page. */
+#define ATTR_MAX VMFS_SYSFS_ATTR_MAX
 
 /* VPD page 0x83 layout (SPC-3 7.6.3.1): a 4-byte page header, then
  * designation descriptors of a 4-byte header + designator. */
@@ -31,35 +32,6 @@ enum {
 	DESC_HEADER = 4,
 };
 
-/* Reads SYSFS-relative file dir/rel into buf (at most cap bytes): a regular
- * file only, opened O_NONBLOCK so that a FIFO in a planted tree cannot hang
- * the caller. False when absent, not a regular file, or unreadable. */
-static bool read_file(const char *dir, const char *rel, uint8_t *buf, size_t cap, size_t *n)
-{
-	char path[PATH_MAX];
-	*n = 0;
-	int len = snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	if (len < 0 || (size_t)len >= sizeof(path))
-		return false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return false;
-	struct stat st;
-	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	while (ok && *n < cap) {
-		ssize_t got = read(fd, buf + *n, cap - *n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			ok = false;
-		if (got <= 0)
-			break;
-		*n += (size_t)got;
-	}
-	close(fd);
-	return ok;
-}
-
 /* A text attribute without its trailing newline; printable ASCII only
  * (false, out "", when another byte is in it). */
 static bool read_text(const char *dir, const char *rel, char *out, size_t cap, bool *printable)
@@ -69,7 +41,7 @@ static bool read_text(const char *dir, const char *rel, char *out, size_t cap, b
 	out[0] = 0;
 	if (printable)
 		*printable = true;
-	if (!read_file(dir, rel, buf, sizeof(buf), &n))
+	if (!vmfs_sysfs_read_attr(dir, rel, buf, sizeof(buf), &n))
 		return false;
 	n = strnlen((const char *)buf, n);
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -357,7 +329,7 @@ vmfs_status vmfs_lun_read(const char *sysfs_root, const char *dev_root, const ch
 
 	uint8_t page[ATTR_MAX];
 	size_t n;
-	if (read_file(devdir, "vpd_pg83", page, sizeof(page), &n)) {
+	if (vmfs_sysfs_read_attr(devdir, "vpd_pg83", page, sizeof(page), &n)) {
 		char path[PATH_MAX + 16];
 		snprintf(path, sizeof(path), "%s/vpd_pg83", devdir);
 		vmfs_error e;

@@ -1,12 +1,41 @@
 /* See sysfs.h. */
 #include "vmfs/source/sysfs.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
+
+bool vmfs_sysfs_read_attr(const char *dir, const char *rel, uint8_t *buf, size_t cap, size_t *n)
+{
+	char path[PATH_MAX];
+	*n = 0;
+	int len = snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	while (ok && *n < cap) {
+		ssize_t got = read(fd, buf + *n, cap - *n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			ok = false;
+		if (got <= 0)
+			break;
+		*n += (size_t)got;
+	}
+	close(fd);
+	return ok;
+}
 
 bool vmfs_sysfs_device_dir(const char *root, unsigned major, unsigned minor, char *out, size_t len)
 {

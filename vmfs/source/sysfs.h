@@ -11,8 +11,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define VMFS_SYSFS_ROOT "/sys"
+
+/* The kernel never returns more than one page for a sysfs attribute (a
+ * binary one such as vpd_pg83 included). */
+#define VMFS_SYSFS_ATTR_MAX 4096u
+
+/* Reads the attribute dir/rel into buf (at most cap bytes; *n its length):
+ * a regular file only, opened O_NONBLOCK so that a FIFO planted in a tree
+ * given as the root cannot hang the caller. False when absent, not a
+ * regular file, or unreadable. */
+bool vmfs_sysfs_read_attr(const char *dir, const char *rel, uint8_t *buf, size_t cap, size_t *n);
 
 /* The device's sysfs directory, resolved (ROOT/dev/block/MAJOR:MINOR is a
  * link to it; a partition's directory lies inside its disk's). */
