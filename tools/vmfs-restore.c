@@ -518,7 +518,11 @@ static int run_apply_table(const struct restore_control *ctl, const char *path)
 		st = vmfs_error_set(&err, VMFS_ERR_NO_MEMORY, path, VMFS_NO_OFFSET, "out of memory");
 	for (size_t i = 0; st == VMFS_OK && i < export.count; i++) {
 		const vmfs_undo_region *r = &export.regions[i];
-		bool is_old = true, is_new = true, is_mix = true;
+		/* The comparison --undo makes (undo.h); an export's area never
+		 * holds the same bytes before and after, so "old" and "new"
+		 * cannot both hold. */
+		vmfs_undo_holding h;
+		vmfs_undo_holding_init(&h);
 		for (uint32_t done = 0; st == VMFS_OK && done < r->length;) {
 			uint32_t n = r->length - done < 65536 ? r->length - done : 65536;
 			if (r->offset + done + n > vmfs_source_size(src)) {
@@ -527,16 +531,11 @@ static int run_apply_table(const struct restore_control *ctl, const char *path)
 				break;
 			}
 			st = vmfs_source_read(src, r->offset + done, now, n, &err);
-			for (uint32_t k = 0; st == VMFS_OK && k < n; k++) {
-				uint8_t o = r->old_data[done + k], w = r->new_data[done + k];
-				is_old &= now[k] == o;
-				is_new &= now[k] == w;
-				is_mix &= now[k] == o || now[k] == w;
-			}
+			if (st == VMFS_OK)
+				vmfs_undo_holding_add(&h, r, done, now, n);
 			done += n;
 		}
-		states[i] = is_new ? VMFS_UNDO_HOLDS_NEW : is_old ? VMFS_UNDO_HOLDS_OLD : is_mix ? VMFS_UNDO_HOLDS_MIX
-												 : VMFS_UNDO_HOLDS_OTHER;
+		states[i] = vmfs_undo_holding_state(&h);
 		pending += states[i] != VMFS_UNDO_HOLDS_NEW;
 		other += states[i] == VMFS_UNDO_HOLDS_OTHER;
 	}

@@ -491,53 +491,56 @@ vmfs_status vmfs_undo_load(const char *path, vmfs_undo *out, vmfs_error *err)
 
 /* ---------------- the target ---------------- */
 
-typedef struct holding {
-	bool all_old, all_new;
-	uint64_t first_not_old;  /* target offset, UINT64_MAX if none */
-	uint64_t first_other;    /* first byte neither old nor new, UINT64_MAX if none */
-	uint8_t not_old_byte, other_byte; /* the target's bytes there */
-} holding;
-
-/* Reads a region of the target and compares it with the old and new bytes. */
-static vmfs_status examine(int fd, const char *path, const vmfs_undo_region *r, uint8_t *buf, holding *h,
-			   vmfs_error *err)
+void vmfs_undo_holding_init(vmfs_undo_holding *h)
 {
-	*h = (holding){ true, true, UINT64_MAX, UINT64_MAX, 0, 0 };
-	for (size_t done = 0; done < r->length;) {
-		size_t n = r->length - done < CHUNK ? r->length - done : CHUNK;
-		vmfs_status st = read_exact(fd, path, r->offset + done, buf, n, err);
-		if (st != VMFS_OK)
-			return st;
-		const uint8_t *o = r->old_data + done, *w = r->new_data + done;
-		bool is_old = memcmp(buf, o, n) == 0, is_new = memcmp(buf, w, n) == 0;
-		h->all_old = h->all_old && is_old;
-		h->all_new = h->all_new && is_new;
-		for (size_t k = 0; !is_old && k < n; k++) {
-			if (buf[k] == o[k])
-				continue;
-			if (h->first_not_old == UINT64_MAX) {
-				h->first_not_old = r->offset + done + k;
-				h->not_old_byte = buf[k];
-			}
-			if (buf[k] != w[k] && h->first_other == UINT64_MAX) {
-				h->first_other = r->offset + done + k;
-				h->other_byte = buf[k];
-			}
-			if (h->first_other != UINT64_MAX)
-				break;
-		}
-		done += n;
-	}
-	return VMFS_OK;
+	*h = (vmfs_undo_holding){ true, true, UINT64_MAX, UINT64_MAX, 0, 0 };
 }
 
-static vmfs_undo_state state_of(const holding *h)
+void vmfs_undo_holding_add(vmfs_undo_holding *h, const vmfs_undo_region *r, size_t done, const uint8_t *now, size_t n)
+{
+	const uint8_t *o = r->old_data + done, *w = r->new_data + done;
+	bool is_old = memcmp(now, o, n) == 0, is_new = memcmp(now, w, n) == 0;
+	h->all_old = h->all_old && is_old;
+	h->all_new = h->all_new && is_new;
+	for (size_t k = 0; !is_old && k < n; k++) {
+		if (now[k] == o[k])
+			continue;
+		if (h->first_not_old == UINT64_MAX) {
+			h->first_not_old = r->offset + done + k;
+			h->not_old_byte = now[k];
+		}
+		if (now[k] != w[k] && h->first_other == UINT64_MAX) {
+			h->first_other = r->offset + done + k;
+			h->other_byte = now[k];
+		}
+		if (h->first_other != UINT64_MAX)
+			break;
+	}
+}
+
+vmfs_undo_state vmfs_undo_holding_state(const vmfs_undo_holding *h)
 {
 	if (h->all_old)
 		return VMFS_UNDO_HOLDS_OLD;
 	if (h->all_new)
 		return VMFS_UNDO_HOLDS_NEW;
 	return h->first_other == UINT64_MAX ? VMFS_UNDO_HOLDS_MIX : VMFS_UNDO_HOLDS_OTHER;
+}
+
+/* Reads a region of the target and compares it with the old and new bytes. */
+static vmfs_status examine(int fd, const char *path, const vmfs_undo_region *r, uint8_t *buf, vmfs_undo_holding *h,
+			   vmfs_error *err)
+{
+	vmfs_undo_holding_init(h);
+	for (size_t done = 0; done < r->length;) {
+		size_t n = r->length - done < CHUNK ? r->length - done : CHUNK;
+		vmfs_status st = read_exact(fd, path, r->offset + done, buf, n, err);
+		if (st != VMFS_OK)
+			return st;
+		vmfs_undo_holding_add(h, r, done, buf, n);
+		done += n;
+	}
+	return VMFS_OK;
 }
 
 vmfs_status vmfs_undo_check_target(int fd, const char *target_path, uint64_t size, uint32_t sector_size,
@@ -569,13 +572,13 @@ vmfs_status vmfs_undo_check_target(int fd, const char *target_path, uint64_t siz
 	if (!buf)
 		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, target_path, VMFS_NO_OFFSET, "out of memory");
 	size_t bad = SIZE_MAX;
-	holding bad_h = { 0 };
+	vmfs_undo_holding bad_h = { 0 };
 	for (size_t i = 0; i < undo->count; i++) {
-		holding h;
+		vmfs_undo_holding h;
 		st = examine(fd, target_path, &undo->regions[i], buf, &h, err);
 		if (st != VMFS_OK)
 			break;
-		vmfs_undo_state s = state_of(&h);
+		vmfs_undo_state s = vmfs_undo_holding_state(&h);
 		if (states)
 			states[i] = s;
 		if (s == VMFS_UNDO_HOLDS_OTHER && bad == SIZE_MAX) {
@@ -655,7 +658,7 @@ vmfs_status vmfs_undo_write_new(int fd, const char *target_path, const vmfs_undo
 		return vmfs_error_set(err, VMFS_ERR_NO_MEMORY, target_path, VMFS_NO_OFFSET, "out of memory");
 	for (size_t i = 0; i < undo->count && st == VMFS_OK; i++) {
 		const vmfs_undo_region *r = &undo->regions[i];
-		holding h;
+		vmfs_undo_holding h;
 		st = examine(fd, target_path, r, buf, &h, err);
 		if (st == VMFS_OK && !h.all_old) {
 			size_t k = (size_t)(h.first_not_old - r->offset);

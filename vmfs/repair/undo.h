@@ -199,6 +199,21 @@ vmfs_status vmfs_undo_save(const char *path, const vmfs_undo *undo, vmfs_error *
  * directory or other non-regular file, VMFS_ERR_IO, VMFS_ERR_NO_MEMORY. */
 vmfs_status vmfs_undo_load(const char *path, vmfs_undo *out, vmfs_error *err);
 
+/* What a region of a target holds, compared piece by piece as the caller
+ * reads the target (vmfs_undo_check_target reads a file descriptor;
+ * vmfs-restore --apply-table reads any source): init, add each piece of
+ * `now` bytes found at region offset `done`, then state. */
+typedef struct vmfs_undo_holding {
+	bool all_old, all_new;
+	uint64_t first_not_old;       /* target offset, UINT64_MAX if none */
+	uint64_t first_other;         /* first byte neither old nor new, UINT64_MAX if none */
+	uint8_t not_old_byte, other_byte; /* the target's bytes there */
+} vmfs_undo_holding;
+void vmfs_undo_holding_init(vmfs_undo_holding *h);
+void vmfs_undo_holding_add(vmfs_undo_holding *h, const vmfs_undo_region *r, size_t done, const uint8_t *now,
+			   size_t n);
+vmfs_undo_state vmfs_undo_holding_state(const vmfs_undo_holding *h);
+
 /* Frees every buffer and empties the record. NULL is accepted. */
 void vmfs_undo_free(vmfs_undo *undo);
 
