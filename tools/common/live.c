@@ -205,24 +205,32 @@ static json_object *str_or_null(const char *s)
 	return s && s[0] ? json_object_new_string(fmt_safe_text(s, safe, sizeof(safe))) : NULL;
 }
 
-/* The LUN under path, or false. */
-static bool lun_of(const live_roots *roots, const char *path, vmfs_lun *lun, unsigned *partition)
+/* The LUN under path and a view to fill (both on the heap: they are large;
+ * the caller frees both), or false with nothing held when path is no block
+ * device sysfs knows. */
+static bool lun_of(const live_roots *roots, const char *path, vmfs_lun **lun, device_view **v, unsigned *partition)
 {
 	char disk[VMFS_LUN_NAME_MAX];
-	return vmfs_lun_of_path(roots->sysfs, roots->dev, path, disk, sizeof(disk), partition) &&
-	       vmfs_lun_read(roots->sysfs, roots->dev, disk, lun, NULL) == VMFS_OK;
+	*partition = 0;
+	*lun = malloc(sizeof(**lun));
+	*v = malloc(sizeof(**v));
+	if (*lun && *v && vmfs_lun_of_path(roots->sysfs, roots->dev, path, disk, sizeof(disk), partition) &&
+	    vmfs_lun_read(roots->sysfs, roots->dev, disk, *lun, NULL) == VMFS_OK)
+		return true;
+	free(*lun);
+	free(*v);
+	*lun = NULL;
+	*v = NULL;
+	return false;
 }
 
 json_object *live_lun_json(const live_roots *roots, const char *path, const vmfs_disk *disk, size_t *snapshots)
 {
-	vmfs_lun *lun = malloc(sizeof(*lun));
-	device_view *v = malloc(sizeof(*v));
-	unsigned partition = 0;
-	if (!lun || !v || !lun_of(roots, path, lun, &partition)) {
-		free(lun);
-		free(v);
+	vmfs_lun *lun;
+	device_view *v;
+	unsigned partition;
+	if (!lun_of(roots, path, &lun, &v, &partition))
 		return NULL;
-	}
 	json_object *o = json_object_new_object();
 	char hctl[96], hex[2 * VMFS_VPD83_ITEM_MAX + 1];
 	snprintf(hctl, sizeof(hctl), "%u:%u:%u:%" PRIu64, lun->host, lun->channel, lun->target, lun->lun);
@@ -317,14 +325,11 @@ json_object *live_lun_json(const live_roots *roots, const char *path, const vmfs
 
 void live_lun_text(FILE *out, const live_roots *roots, const char *path, const vmfs_disk *disk, size_t *snapshots)
 {
-	vmfs_lun *lun = malloc(sizeof(*lun));
-	device_view *v = malloc(sizeof(*v));
-	unsigned partition = 0;
-	if (!lun || !v || !lun_of(roots, path, lun, &partition)) {
-		free(lun);
-		free(v);
+	vmfs_lun *lun;
+	device_view *v;
+	unsigned partition;
+	if (!lun_of(roots, path, &lun, &v, &partition))
 		return;
-	}
 	char safe[3][1200];
 	fprintf(out, "\nWhat the LUN presents (%s", lun->name);
 	if (partition)
