@@ -135,11 +135,10 @@ static bool copy_in_kernel(struct run *r, const vmfs_segment *seg, uint64_t at, 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (done == 0) {
-				r->in_kernel = false; /* not here: the buffered path for the rest */
-				return false;
-			}
-			/* Part went: the buffered path rewrites the whole piece. */
+			/* Nothing went: not here, the buffered path for the rest.
+			 * Part went: the buffered path rewrites the whole piece. */
+			if (done == 0)
+				r->in_kernel = false;
 			return false;
 		}
 		done += (size_t)n;
